@@ -6,7 +6,8 @@
 # Tries, in order:
 #   1. $DATABASE_URL, when set and reachable;
 #   2. the libpq variables PGHOST/PGPORT/PGUSER/PGDATABASE, when PGHOST or PGPORT is set and reachable;
-#   3. postgres://postgres@127.0.0.1:5432/postgres (the machine's own server, trust auth);
+#   3. postgres://postgres@127.0.0.1:5432/postgres (the machine's own server, trust auth; a stopped
+#      Debian cluster in /etc/postgresql is started with pg_ctlcluster);
 #   4. a private cluster under <repo>/.tools/pg (initdb with trust auth, max_connections=200, on the
 #      first free port from 55432), started with pg_ctl; re-runs reuse and restart it.
 # STAGESUB_PG_PRIVATE=1 skips 1-3. `scripts/ensure-postgres.sh stop` stops the private cluster.
@@ -140,6 +141,19 @@ if [[ "${STAGESUB_PG_PRIVATE:-}" != 1 ]]; then
   fi
   default_url="postgres://postgres@127.0.0.1:5432/postgres"
   if reachable "$default_url"; then emit "$default_url"; exit 0; fi
+  # The machine's Debian cluster may merely be stopped: start it (as the machine image does).
+  if [[ $(id -u) -eq 0 ]] && command -v pg_ctlcluster >/dev/null && [[ -d /etc/postgresql ]]; then
+    for version in $(ls /etc/postgresql 2>/dev/null); do
+      if [[ -d "/etc/postgresql/$version/main" ]]; then
+        say "starting the system cluster $version/main"
+        pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2 2>&1 || true
+      fi
+    done
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      if reachable "$default_url"; then emit "$default_url"; exit 0; fi
+      sleep 0.5
+    done
+  fi
   say "no server at 127.0.0.1:5432"
 fi
 private_cluster
