@@ -1,0 +1,29 @@
+terraform {
+  required_providers {
+    stagesub = {
+      source = "stagesub/stagesub"
+    }
+  }
+}
+
+# Supabase backend: one Supabase project per orchestra. Every attribute can
+# also come from the environment (SUPABASE_ACCESS_TOKEN,
+# SUPABASE_ORGANIZATION_SLUG, ...); keep the token out of the configuration.
+provider "stagesub" {
+  backend           = "supabase"
+  organization_slug = "my-orchestra-saas"
+  default_region    = "eu-central-1"
+}
+
+# Postgres backend: one database per orchestra on a server you own. The admin
+# URL is read from STAGESUB_POSTGRES_URL when postgres_url is not set.
+provider "stagesub" {
+  alias        = "selfhosted"
+  backend      = "postgres"
+  postgres_url = var.postgres_admin_url
+}
+
+variable "postgres_admin_url" {
+  type      = string
+  sensitive = true
+}
