@@ -1,0 +1,349 @@
+//! Applying pending migrations under a per-database advisory lock.
+
+use std::time::Duration;
+
+use tokio_postgres::Client;
+use tokio_postgres::types::ToSql;
+
+use crate::error::{Error, Result, SqlFailure};
+use crate::exec::{run_statements, set_local_timeouts};
+use crate::history::{self, AppliedMigration, PrismaRow};
+use crate::source::{Layout, Migration, MigrationSet, sha256_hex};
+
+/// Key of the session advisory lock every apply takes (`"stagesub"` in ASCII). Advisory locks are
+/// per database, so applies to different databases of one server never wait for each other.
+pub const ADVISORY_LOCK_KEY: i64 = 0x7374_6167_6573_7562;
+
+/// Settings of one [`apply`] run. `Default` waits for the lock forever and sets no timeouts.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    /// `statement_timeout` for each migration's statements (`SET LOCAL`); None keeps the server's.
+    pub statement_timeout: Option<Duration>,
+    /// `lock_timeout` for each migration's statements (`SET LOCAL`); None keeps the server's.
+    pub lock_timeout: Option<Duration>,
+    /// How long to wait for another run's migration lock; None waits as long as it takes.
+    pub lock_wait: Option<Duration>,
+    /// Retry a Prisma migration that failed before even though its file is unchanged (the
+    /// failure was temporary, e.g. a lock timeout). A changed file is always retried.
+    pub retry_failed: bool,
+}
+
+/// What [`apply`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// Migrations applied by this run, in order.
+    pub applied: Vec<String>,
+    /// Migrations that were applied before this run (their files verified unchanged).
+    pub already_applied: Vec<String>,
+    /// Migrations recorded in the database that the folder does not have (left alone).
+    pub not_in_folder: Vec<String>,
+}
+
+/// What to do with one migration of the folder.
+enum Plan<'a> {
+    Skip,
+    Apply(&'a Migration),
+    /// Prisma: resolve the earlier failed attempt in the same transaction, then apply.
+    Retry(&'a Migration),
+}
+
+/// Applies the pending migrations of `set`, each in its own transaction with its history row.
+///
+/// Takes the session advisory lock [`ADVISORY_LOCK_KEY`] first (so concurrent runs on one
+/// database apply each migration once), creates the history table of the set's layout if
+/// needed, refuses applied migrations whose files changed, then applies the rest in order.
+/// A failing migration is rolled back entirely; for Prisma its failure is then recorded the way
+/// Prisma records it, and the next run retries it once its file has changed.
+///
+/// `client` must be a session-mode connection outside any transaction.
+pub async fn apply(
+    client: &Client,
+    set: &MigrationSet,
+    options: &ApplyOptions,
+) -> Result<ApplyReport> {
+    lock(client, options.lock_wait).await?;
+    let result = apply_locked(client, set, options).await;
+    let unlocked = client
+        .batch_execute(&format!("SELECT pg_advisory_unlock({ADVISORY_LOCK_KEY})"))
+        .await;
+    let report = result?;
+    unlocked.map_err(|source| Error::Database {
+        action: "releasing the migration lock",
+        source,
+    })?;
+    Ok(report)
+}
+
+async fn lock(client: &Client, wait: Option<Duration>) -> Result<()> {
+    let take = format!("SELECT pg_advisory_lock({ADVISORY_LOCK_KEY})");
+    let result = match wait {
+        None => client.batch_execute(&take).await,
+        Some(wait) => {
+            let millis = wait.as_millis().max(1);
+            let result = client
+                .batch_execute(&format!("SET lock_timeout = {millis}; {take}"))
+                .await;
+            let reset = client.batch_execute("SET lock_timeout TO DEFAULT").await;
+            result.and(reset)
+        }
+    };
+    result.map_err(|source| {
+        if source.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) {
+            Error::LockTimeout
+        } else {
+            Error::Database {
+                action: "taking the migration lock",
+                source,
+            }
+        }
+    })
+}
+
+async fn apply_locked(
+    client: &Client,
+    set: &MigrationSet,
+    options: &ApplyOptions,
+) -> Result<ApplyReport> {
+    history::ensure_table(client, set.layout).await?;
+    let mut report = ApplyReport::default();
+    let plans = match set.layout {
+        Layout::Prisma => {
+            let rows = history::prisma_rows(client).await?;
+            let applied = history::prisma_applied(&rows);
+            report.not_in_folder = not_in_folder(set, &applied);
+            plan_prisma(set, &rows, &applied, options)?
+        }
+        Layout::Supabase => {
+            let applied = history::supabase_rows(client).await?;
+            report.not_in_folder = not_in_folder(set, &applied);
+            plan_supabase(set, &applied)?
+        }
+    };
+    for plan in plans {
+        let (migration, retry) = match plan {
+            Plan::Skip => continue,
+            Plan::Apply(m) => (m, false),
+            Plan::Retry(m) => (m, true),
+        };
+        apply_one(client, set.layout, migration, retry, options).await?;
+        report.applied.push(migration.name.clone());
+    }
+    report.already_applied = set
+        .names()
+        .into_iter()
+        .filter(|n| !report.applied.contains(n))
+        .collect();
+    Ok(report)
+}
+
+fn not_in_folder(set: &MigrationSet, applied: &[AppliedMigration]) -> Vec<String> {
+    applied
+        .iter()
+        .filter(|a| !set.migrations.iter().any(|m| m.version == a.version))
+        .map(|a| a.name.clone())
+        .collect()
+}
+
+/// Prisma accepts a checksum computed with either line ending; so do we.
+fn same_checksum(migration: &Migration, recorded: &str) -> bool {
+    migration.checksum == recorded
+        || sha256_hex(migration.sql.replace("\r\n", "\n").as_bytes()) == recorded
+        || sha256_hex(migration.sql.replace('\n', "\r\n").as_bytes()) == recorded
+}
+
+fn plan_prisma<'a>(
+    set: &'a MigrationSet,
+    rows: &[PrismaRow],
+    applied: &[AppliedMigration],
+    options: &ApplyOptions,
+) -> Result<Vec<Plan<'a>>> {
+    let mut plans = Vec::new();
+    for migration in &set.migrations {
+        if let Some(done) = applied.iter().find(|a| a.name == migration.name) {
+            let recorded = done.checksum.as_deref().unwrap_or_default();
+            if !same_checksum(migration, recorded) {
+                return Err(Error::Modified {
+                    name: migration.name.clone(),
+                    file: migration.path.clone(),
+                    difference: format!(
+                        "recorded checksum {recorded}, file checksum {}",
+                        migration.checksum
+                    ),
+                });
+            }
+            plans.push(Plan::Skip);
+            continue;
+        }
+        let failed = rows
+            .iter()
+            .rev()
+            .find(|r| r.name == migration.name && !r.rolled_back && !r.finished);
+        plans.push(match failed {
+            None => Plan::Apply(migration),
+            Some(row) if options.retry_failed || !same_checksum(migration, &row.checksum) => {
+                Plan::Retry(migration)
+            }
+            Some(row) => {
+                return Err(Error::FailedBefore {
+                    name: migration.name.clone(),
+                    logs: row.logs.clone().unwrap_or_default(),
+                });
+            }
+        });
+    }
+    Ok(plans)
+}
+
+/// Statements compared without whitespace and semicolons, so a CLI whose splitter differs from
+/// ours in an edge case does not make an unchanged file look edited.
+fn normalized<'a>(statements: impl IntoIterator<Item = &'a str>) -> String {
+    statements
+        .into_iter()
+        .flat_map(str::chars)
+        .filter(|c| !c.is_whitespace() && *c != ';')
+        .collect()
+}
+
+fn plan_supabase<'a>(set: &'a MigrationSet, applied: &[AppliedMigration]) -> Result<Vec<Plan<'a>>> {
+    let mut plans = Vec::new();
+    for migration in &set.migrations {
+        let Some(done) = applied.iter().find(|a| a.version == migration.version) else {
+            plans.push(Plan::Apply(migration));
+            continue;
+        };
+        if let Some(recorded) = &done.statements {
+            let file = migration.statements();
+            if normalized(recorded.iter().map(String::as_str)) != normalized(file.iter().copied()) {
+                return Err(Error::Modified {
+                    name: migration.name.clone(),
+                    file: migration.path.clone(),
+                    difference: format!(
+                        "its statements differ from the {} recorded in \
+                         supabase_migrations.schema_migrations",
+                        recorded.len()
+                    ),
+                });
+            }
+        }
+        plans.push(Plan::Skip);
+    }
+    Ok(plans)
+}
+
+async fn apply_one(
+    client: &Client,
+    layout: Layout,
+    migration: &Migration,
+    retry: bool,
+    options: &ApplyOptions,
+) -> Result<()> {
+    let file = migration.path.display().to_string();
+    let begin = format!(
+        "BEGIN;{}",
+        set_local_timeouts(options.statement_timeout, options.lock_timeout)
+    );
+    let db = |action| move |source| Error::Database { action, source };
+    client
+        .batch_execute(&begin)
+        .await
+        .map_err(db("starting a migration transaction"))?;
+    let outcome = async {
+        run_statements(client, &file, &migration.sql, &migration.statements).await?;
+        record_success(client, layout, migration, retry)
+            .await
+            .map_err(|e| {
+                Box::new(SqlFailure {
+                    file: file.clone(),
+                    line: 1,
+                    column: 1,
+                    sqlstate: e.code().map_or("08006", |c| c.code()).to_string(),
+                    message: format!(
+                        "recording the migration failed: {}",
+                        crate::error::describe(&e)
+                    ),
+                    detail: None,
+                    hint: None,
+                })
+            })?;
+        client.batch_execute("COMMIT").await.map_err(|e| {
+            Box::new(crate::exec::locate(
+                &file,
+                &migration.sql,
+                Default::default(),
+                &e,
+            ))
+        })
+    }
+    .await;
+    let Err(failure) = outcome else {
+        return Ok(());
+    };
+    // Best effort: on a broken connection the server rolls back by itself.
+    let _ = client.batch_execute("ROLLBACK").await;
+    if layout == Layout::Prisma {
+        record_failure(client, migration, &failure.to_string())
+            .await
+            .map_err(db("recording the failed migration in _prisma_migrations"))?;
+    }
+    Err(Error::Migration(failure))
+}
+
+async fn record_success(
+    client: &Client,
+    layout: Layout,
+    migration: &Migration,
+    retry: bool,
+) -> Result<(), tokio_postgres::Error> {
+    match layout {
+        Layout::Prisma => {
+            if retry {
+                client
+                    .execute(history::PRISMA_RESOLVE_FAILED, &[&migration.name])
+                    .await?;
+            }
+            client
+                .execute(
+                    history::PRISMA_INSERT_SUCCESS,
+                    &[&migration.checksum, &migration.name],
+                )
+                .await?;
+        }
+        Layout::Supabase => {
+            let name = migration
+                .name
+                .strip_prefix(&format!("{}_", migration.version))
+                .unwrap_or_default();
+            let statements = migration.statements();
+            let params: [&(dyn ToSql + Sync); 3] = [&migration.version, &name, &statements];
+            client.execute(history::SUPABASE_INSERT, &params).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Prisma's record of a failed attempt, in its own transaction after the rollback; earlier
+/// unresolved attempts are marked rolled back so at most one failed row is open per migration.
+async fn record_failure(
+    client: &Client,
+    migration: &Migration,
+    logs: &str,
+) -> Result<(), tokio_postgres::Error> {
+    client.batch_execute("BEGIN").await?;
+    let result = async {
+        client
+            .execute(history::PRISMA_RESOLVE_FAILED, &[&migration.name])
+            .await?;
+        client
+            .execute(
+                history::PRISMA_INSERT_FAILURE,
+                &[&migration.checksum, &migration.name, &logs],
+            )
+            .await?;
+        client.batch_execute("COMMIT").await
+    }
+    .await;
+    if result.is_err() {
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
+    result
+}
