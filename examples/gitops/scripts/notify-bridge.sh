@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Tell stagesub-bridge, after `terraform apply`, which orchestras of this change are ready (the bridge
+# emails the customer) and which failed (the bridge records the error and alerts the admin).
+#
+# Run from the root of the infra repository, after init + apply in $TENANTS_DIR:
+#
+#   APPLY_EXIT_CODE=$? APPLY_LOG=apply.log BRIDGE_URL=https://bridge.example.org \
+#   BRIDGE_API_TOKEN=... scripts/notify-bridge.sh
+#
+# Environment:
+#   BRIDGE_URL        base URL of stagesub-bridge (required)
+#   BRIDGE_API_TOKEN  bearer token the bridge expects on /api/tenants/... (required; never printed)
+#   APPLY_EXIT_CODE   exit status of init + apply (required; 0 means success)
+#   APPLY_LOG         file holding their output, written with -no-color (required when it failed)
+#   BASE_REF          commit before the change (default HEAD^; an unknown or all-zero commit falls back to
+#                     HEAD^, and to "every tenant file" on a first commit)
+#   HEAD_REF          commit that was applied (default HEAD)
+#   TENANTS          space-separated subdomains to report instead of the changed tenant files
+#   TENANTS_DIR       folder of tenant files (default tenants)
+#   TERRAFORM         Terraform command (default terraform), used for `state list` after a failure
+#   RUN_URL           link to the CI run, passed on to the bridge
+#   BRIDGE_RETRIES    retries of a notice on connection errors, 408, 429 and 5xx (default 5, 2 s apart)
+#
+# The tenants are those whose file <TENANTS_DIR>/<subdomain>.tf was added or modified between BASE_REF
+# and HEAD_REF (deleted files are skipped). When the apply succeeded every one is ready. When it failed,
+# a tenant is
+#   failed  if an error names its module (module.orchestra-<subdomain>, or its file), with that error;
+#   ready   if the log shows its database was created or modified, or it is in the state and the plan
+#           succeeded without touching it;
+#   failed  otherwise, with the end of the log.
+# Exit status: 0 when the bridge accepted every notice (a 404, a tenant the bridge does not know, is only
+# a warning), 1 when a notice could not be delivered, 2 for a usage error.
+set -euo pipefail
+
+die() { echo "notify-bridge: error: $*" >&2; exit 2; }
+
+: "${BRIDGE_URL:?set BRIDGE_URL to the base URL of stagesub-bridge, e.g. https://bridge.example.org}"
+: "${BRIDGE_API_TOKEN:?set BRIDGE_API_TOKEN to the bridge API token (the BRIDGE_API_TOKEN secret)}"
+: "${APPLY_EXIT_CODE:?set APPLY_EXIT_CODE to the exit status of terraform apply}"
+[[ $APPLY_EXIT_CODE =~ ^[0-9]+$ ]] || die "APPLY_EXIT_CODE must be a number, got '$APPLY_EXIT_CODE'"
+TENANTS_DIR=${TENANTS_DIR:-tenants}
+TERRAFORM=${TERRAFORM:-terraform}
+HEAD_REF=${HEAD_REF:-HEAD}
+APPLY_LOG=${APPLY_LOG:-}
+if [ "$APPLY_EXIT_CODE" != 0 ]; then
+  [ -n "$APPLY_LOG" ] && [ -f "$APPLY_LOG" ] || die "APPLY_LOG must name the file with the failed apply's output"
+fi
+BRIDGE_URL=${BRIDGE_URL%/}
+BRIDGE_RETRIES=${BRIDGE_RETRIES:-5}
+[[ $BRIDGE_RETRIES =~ ^[0-9]+$ ]] || die "BRIDGE_RETRIES must be a number, got '$BRIDGE_RETRIES'"
+
+subdomain_re='^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$'
+commit=$(git rev-parse --verify --quiet "$HEAD_REF^{commit}") || die "HEAD_REF '$HEAD_REF' is not a commit"
+
+# --- Which tenants this change touched ------------------------------------------------------------
+
+changed_tenants() {
+  local base=${BASE_REF:-}
+  if [ -z "$base" ] || [[ $base =~ ^0+$ ]] || ! git rev-parse --verify --quiet "$base^{commit}" >/dev/null; then
+    base=$(git rev-parse --verify --quiet "$commit^" || true)
+  fi
+  local files
+  if [ -n "$base" ]; then
+    files=$(git diff --name-only --diff-filter=d "$base" "$commit" -- "$TENANTS_DIR/")
+  else
+    files=$(git ls-tree --name-only "$commit" -- "$TENANTS_DIR/")
+  fi
+  local file sub
+  for file in $files; do
+    [ "$(dirname "$file")" = "${TENANTS_DIR%/}" ] || continue
+    sub=$(basename "$file" .tf)
+    [ "$sub.tf" = "$(basename "$file")" ] || continue
+    # Only tenant files: providers.tf and friends hold no module "orchestra-<subdomain>".
+    git show "$commit:$file" | grep -Eq "^module \"orchestra-$sub\"" || continue
+    echo "$sub"
+  done
+}
+
+if [ -n "${TENANTS:-}" ]; then
+  tenants=$TENANTS
+else
+  tenants=$(changed_tenants)
+fi
+if [ -z "$tenants" ]; then
+  echo "notify-bridge: no tenant file changed; nothing to report"
+  exit 0
+fi
+
+# --- Reading the failed apply ----------------------------------------------------------------------
+
+# Terraform -no-color diagnostics: a line "Error: <summary>" followed by its detail up to the next
+# diagnostic. Prints every error block that mentions the tenant's module or file.
+tenant_errors() {
+  local sub=$1
+  awk -v pattern="module[.]orchestra-$sub([^a-z0-9-]|\$)|module \"orchestra-$sub\"|(^|[ /])$sub[.]tf line" '
+    function flush() { if (is_error && block ~ pattern) printf "%s\n", block; block = ""; is_error = 0 }
+    /^(Error|Warning): / { flush(); is_error = ($0 ~ /^Error: /) }
+    { if (is_error) block = block $0 "\n" }
+    END { flush() }
+  ' "$APPLY_LOG"
+}
+
+in_state() {
+  "$TERRAFORM" -chdir="$TENANTS_DIR" state list 2>/dev/null | grep -Fqx "$1"
+}
+
+# --- Talking to the bridge -------------------------------------------------------------------------
+
+workdir=$(mktemp -d)
+trap 'rm -rf "$workdir"' EXIT
+# The token goes to curl through a file so that it never appears in a process list or log.
+(umask 077 && printf 'Authorization: Bearer %s\n' "$BRIDGE_API_TOKEN" >"$workdir/auth")
+
+undelivered=0
+notify() {
+  local sub=$1 outcome=$2 error=${3:-}
+  python3 - "$commit" "${RUN_URL:-}" "$error" >"$workdir/body.json" <<'PY'
+import json, sys
+commit, run_url, error = sys.argv[1:4]
+body = {"commit": commit}
+if run_url:
+    body["run_url"] = run_url
+if error:
+    body["error"] = error[-4000:]
+print(json.dumps(body))
+PY
+  local status
+  status=$(curl --silent --show-error --retry "$BRIDGE_RETRIES" --retry-connrefused --retry-delay 2 --max-time 30 \
+    --header @"$workdir/auth" --header "Content-Type: application/json" \
+    --data-binary @"$workdir/body.json" --output "$workdir/response" --write-out '%{http_code}' \
+    "$BRIDGE_URL/api/tenants/$sub/$outcome") || status=000
+  case $status in
+    2??) echo "notify-bridge: $sub: $outcome (HTTP $status)" ;;
+    404)
+      echo "notify-bridge: warning: $sub: the bridge does not know this tenant (HTTP 404; a tenant file written by hand?)" >&2
+      ;;
+    *)
+      echo "notify-bridge: error: $sub: could not report $outcome (HTTP $status): $(head -c 500 "$workdir/response" 2>/dev/null)" >&2
+      undelivered=$((undelivered + 1))
+      ;;
+  esac
+}
+
+for sub in $tenants; do
+  if ! [[ $sub =~ $subdomain_re ]]; then
+    echo "notify-bridge: warning: skipping '$sub': not a valid subdomain" >&2
+    continue
+  fi
+  addr="module.orchestra-$sub.stagesub_orchestra_database.this"
+  if [ "$APPLY_EXIT_CODE" = 0 ]; then
+    notify "$sub" ready
+    continue
+  fi
+  errors=$(tenant_errors "$sub")
+  if [ -n "$errors" ]; then
+    notify "$sub" failed "$errors"
+  elif grep -Eq "^$addr: (Creation|Modifications) complete" "$APPLY_LOG"; then
+    notify "$sub" ready
+  elif grep -Eq '^(Plan: [0-9]+ to add|No changes\.)' "$APPLY_LOG" && ! grep -Fq "# $addr " "$APPLY_LOG" &&
+    in_state "$addr"; then
+    notify "$sub" ready
+  else
+    notify "$sub" failed "terraform apply failed before this orchestra's database was ready. End of the log:
+$(tail -n 40 "$APPLY_LOG")"
+  fi
+done
+
+if [ "$undelivered" -gt 0 ]; then
+  echo "notify-bridge: $undelivered notice(s) were not delivered; re-run this step once the bridge is reachable" >&2
+  exit 1
+fi
