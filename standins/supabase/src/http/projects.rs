@@ -1,0 +1,319 @@
+//! `POST/GET /v1/projects`, `GET/DELETE /v1/projects/{ref}`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, parse_body, views};
+use crate::clock::now_iso8601;
+use crate::service::{Outcome, Shared, finish_coming_up, lock};
+use crate::state::{Cidrs, NetworkRestrictions, Project, Status};
+
+/// Region codes the API accepts in `region` and `region_selection.code` (type `specific`).
+pub(crate) const REGIONS: [&str; 18] = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ap-east-1",
+    "ap-southeast-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-southeast-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-north-1",
+    "eu-central-1",
+    "eu-central-2",
+    "ca-central-1",
+    "ap-south-1",
+    "sa-east-1",
+];
+
+const INSTANCE_SIZES: [&str; 19] = [
+    "nano",
+    "micro",
+    "small",
+    "medium",
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "24xlarge_optimized_memory",
+    "24xlarge_optimized_cpu",
+    "24xlarge_high_memory",
+    "48xlarge",
+    "48xlarge_optimized_memory",
+    "48xlarge_optimized_cpu",
+    "48xlarge_high_memory",
+];
+
+/// `V1CreateProjectBody`; `additionalProperties: false` in the spec, hence `deny_unknown_fields`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    db_pass: String,
+    name: String,
+    organization_slug: String,
+    #[serde(rename = "organization_id")]
+    _organization_id: Option<String>,
+    plan: Option<String>,
+    region: Option<String>,
+    region_selection: Option<RegionSelection>,
+    #[serde(rename = "kps_enabled")]
+    _kps_enabled: Option<bool>,
+    desired_instance_size: Option<String>,
+    #[serde(rename = "template_url")]
+    _template_url: Option<String>,
+    // Accepted but hidden in the published spec (`hideDefinitions`).
+    #[serde(rename = "release_channel")]
+    _release_channel: Option<String>,
+    #[serde(rename = "postgres_engine")]
+    _postgres_engine: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegionSelection {
+    #[serde(rename = "type")]
+    kind: String,
+    code: String,
+}
+
+/// Whether `slug` matches the spec's `^[\w-]+$`.
+pub(crate) fn valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-')
+}
+
+/// Checks the body like the real API and returns the region the project lands in.
+fn validate(body: &CreateBody) -> Result<String, ApiError> {
+    if body.name.trim().is_empty() || body.name.chars().count() > 256 || body.name.contains('.') {
+        return Err(ApiError::bad_request(
+            "name must be 1 to 256 characters and must not contain a dot",
+        ));
+    }
+    if !valid_slug(&body.organization_slug) {
+        return Err(ApiError::bad_request(
+            "organization_slug must match ^[\\w-]+$",
+        ));
+    }
+    if body.db_pass.chars().count() < 4 || body.db_pass.contains('\0') {
+        return Err(ApiError::bad_request(
+            "db_pass must be at least 4 characters long (and contain no NUL character)",
+        ));
+    }
+    if let Some(plan) = &body.plan
+        && plan != "free"
+        && plan != "pro"
+    {
+        return Err(ApiError::bad_request("plan must be one of: free, pro"));
+    }
+    if let Some(size) = &body.desired_instance_size
+        && !INSTANCE_SIZES.contains(&size.as_str())
+    {
+        return Err(ApiError::bad_request(format!(
+            "desired_instance_size must be one of: {}",
+            INSTANCE_SIZES.join(", ")
+        )));
+    }
+    match (&body.region, &body.region_selection) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "Only one of region or region_selection can be specified",
+        )),
+        (Some(region), None) => specific_region(region),
+        (None, Some(selection)) => match selection.kind.as_str() {
+            "specific" => specific_region(&selection.code),
+            "smartGroup" => match selection.code.as_str() {
+                "americas" => Ok("us-east-1".into()),
+                "emea" => Ok("eu-central-1".into()),
+                "apac" => Ok("ap-southeast-1".into()),
+                other => Err(ApiError::bad_request(format!(
+                    "region_selection.code {other:?} is not a smart group: use americas, emea or apac"
+                ))),
+            },
+            other => Err(ApiError::bad_request(format!(
+                "region_selection.type {other:?} must be specific or smartGroup"
+            ))),
+        },
+        (None, None) => Ok("us-east-1".into()),
+    }
+}
+
+fn specific_region(code: &str) -> Result<String, ApiError> {
+    if REGIONS.contains(&code) {
+        Ok(code.to_string())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "region {code:?} is not one of: {}",
+            REGIONS.join(", ")
+        )))
+    }
+}
+
+/// A new project's metadata, not yet stored.
+pub(crate) fn new_project(
+    numeric_id: i64,
+    project_ref: String,
+    name: String,
+    organization_slug: String,
+    region: String,
+) -> Project {
+    Project {
+        numeric_id,
+        project_ref,
+        name,
+        organization_slug,
+        region,
+        instance_size: None,
+        created_at: now_iso8601(),
+        status: Status::ComingUp,
+        healthy_since: None,
+        generation: 0,
+        metadata_only: false,
+        ssl_enforced: false,
+        network: NetworkRestrictions {
+            config: Cidrs::unrestricted(),
+            old_config: None,
+            updated_at: None,
+        },
+    }
+}
+
+/// `POST /v1/projects`: a real role and database, then `COMING_UP` until the configured time has passed.
+pub(crate) async fn create(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body: CreateBody = parse_body(&body)?;
+    let region = validate(&body)?;
+    let faults = shared.faults();
+    let project = {
+        let mut store = lock(&shared.store);
+        if store.name_taken(&body.organization_slug, &body.name) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "A project named {:?} already exists in organization {}",
+                    body.name, body.organization_slug
+                ),
+            ));
+        }
+        let numeric_id = store.next_numeric_id();
+        let mut project = new_project(
+            numeric_id,
+            store.new_ref(),
+            body.name.clone(),
+            body.organization_slug.clone(),
+            region,
+        );
+        project.instance_size = body.desired_instance_size.clone();
+        store
+            .organizations
+            .insert(project.organization_slug.clone());
+        store
+            .projects
+            .insert(project.project_ref.clone(), project.clone());
+        project
+    };
+    if let Err(error) = shared
+        .admin
+        .create_project(
+            &project.database_name(),
+            &project.role_name(),
+            &body.db_pass,
+        )
+        .await
+    {
+        lock(&shared.store).projects.remove(&project.project_ref);
+        return Err(ApiError::internal(error));
+    }
+    if !faults.never_healthy {
+        let outcome = if faults.init_failed {
+            Outcome::InitFailed
+        } else {
+            Outcome::Healthy
+        };
+        finish_coming_up(
+            shared.clone(),
+            project.project_ref.clone(),
+            project.generation,
+            Duration::from_millis(faults.healthy_after_ms),
+            outcome,
+        );
+    }
+    let fail_after_commit = std::mem::take(&mut lock(&shared.faults).fail_next_create_after_commit);
+    if fail_after_commit {
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+        ));
+    }
+    Ok((StatusCode::CREATED, Json(views::project(&project))))
+}
+
+/// `GET /v1/projects`: every project, unpaginated, oldest first.
+pub(crate) async fn list(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    let store = lock(&shared.store);
+    let projects: Vec<Value> = store
+        .in_creation_order()
+        .into_iter()
+        .map(|project| views::project_with_database(&shared, project))
+        .collect();
+    Json(Value::Array(projects))
+}
+
+/// `GET /v1/projects/{ref}`.
+pub(crate) async fn get_one(
+    State(shared): State<Arc<Shared>>,
+    Path(project_ref): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let store = lock(&shared.store);
+    let project = store
+        .projects
+        .get(&project_ref)
+        .ok_or_else(ApiError::project_not_found)?;
+    Ok(Json(views::project_with_database(&shared, project)))
+}
+
+/// `DELETE /v1/projects/{ref}`: drops the real database and role; the ref is unknown afterwards.
+pub(crate) async fn delete(
+    State(shared): State<Arc<Shared>>,
+    Path(project_ref): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let project = super::with_project(&shared, &project_ref, |project| {
+        let before = project.clone();
+        project.set_status(Status::GoingDown);
+        before
+    })?;
+    if !project.metadata_only
+        && let Err(error) = shared
+            .admin
+            .drop_project(&project.database_name(), &project.role_name())
+            .await
+    {
+        super::with_project(&shared, &project_ref, |stored| {
+            stored.set_status(project.status)
+        })?;
+        return Err(ApiError::internal(error));
+    }
+    lock(&shared.store).projects.remove(&project_ref);
+    Ok(Json(json!({
+        "id": project.numeric_id,
+        "ref": project.project_ref,
+        "name": project.name,
+    })))
+}
