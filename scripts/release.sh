@@ -15,6 +15,8 @@
 #   terraform-provider-stagesub_<v>_SHA256SUMS.sig   (only when GPG_FINGERPRINT is set)
 # Archives are reproducible: entries carry SOURCE_DATE_EPOCH (default: the
 # last commit's time) as their timestamp.
+# STAGESUB_PROVIDER_BIN=<path> packages that binary instead of building one
+# (one target only, e.g. a binary built elsewhere or a debug build in tests).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,7 +73,10 @@ for t in "${targets[@]}"; do
   triple=$(rust_triple "$t")
   exe=""
   [[ $t == windows_* ]] && exe=".exe"
-  if [ "$t" = "$host_target" ]; then
+  if [ -n "${STAGESUB_PROVIDER_BIN:-}" ]; then
+    [ ${#targets[@]} -eq 1 ] || { echo "error: STAGESUB_PROVIDER_BIN packages one binary: give exactly one target" >&2; exit 2; }
+    bin=$STAGESUB_PROVIDER_BIN
+  elif [ "$t" = "$host_target" ]; then
     (cd "$repo" && cargo build --locked --release -p "$name")
     bin="$target_dir/release/$name$exe"
   else
@@ -81,7 +86,7 @@ for t in "${targets[@]}"; do
     }
     bin="$target_dir/$triple/release/$name$exe"
   fi
-  [ -x "$bin" ] || { echo "error: cargo did not produce $bin" >&2; exit 1; }
+  [ -x "$bin" ] || { echo "error: no provider binary at $bin (build failed, or STAGESUB_PROVIDER_BIN is wrong)" >&2; exit 1; }
   zip_path="$dist/${name}_${version}_${t}.zip"
   python3 - "$bin" "$zip_path" "${name}_v${version}${exe}" <<'PY'
 import os, sys, time, zipfile
