@@ -5,10 +5,20 @@
 //! plus a pull request on GitHub). Every publisher is idempotent: publishing the same change twice, from
 //! two replicas or after a crash, leaves one commit and one pull request.
 //!
-//! Backends: `git` (the git CLI against any remote: file, https, ssh) and `github` (REST API).
+//! Backends: [`git::GitCliPublisher`] (the git CLI against any remote: file, https, ssh) and
+//! [`github::GithubPublisher`] (GitHub's REST API through octocrab). Both classify failures as
+//! [`PublishError::Transient`] (retry later, possibly after `retry_after`) or [`PublishError::Permanent`],
+//! and never put credentials into errors or logs ([`redact_credentials`]).
 
 use std::future::Future;
 use std::pin::Pin;
+
+pub mod git;
+pub mod github;
+mod redact;
+mod validate;
+
+pub use redact::redact_credentials;
 
 /// How a tenant change reaches the base branch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,1 @@
+//! Local stand-in for GitHub's REST API (being written).
