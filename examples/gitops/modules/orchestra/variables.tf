@@ -16,11 +16,11 @@ variable "subdomain" {
   }
 
   validation {
+    # The same list as stagesub-bridge's RESERVED_SUBDOMAINS (bridge/src/tenant/validate.rs).
     condition = !contains([
-      "www", "api", "admin", "app", "mail", "static", "status", "supabase",
-      "auth", "billing", "blog", "cdn", "dashboard", "docs", "ftp", "help",
-      "imap", "localhost", "login", "ns1", "ns2", "pop", "root", "smtp",
-      "staging", "support", "test", "webhooks",
+      "www", "api", "admin", "app", "mail", "static", "status", "supabase", "ftp", "smtp", "imap", "pop",
+      "root", "dashboard", "auth", "login", "billing", "docs", "help", "support", "blog", "dev", "test",
+      "staging", "ns1", "ns2", "localhost", "cdn", "assets", "webhooks", "bridge", "stagesub",
     ], try(var.subdomain, ""))
     error_message = "The subdomain is reserved for stagesub itself (for example www, api, admin, app, mail, static, status, supabase); choose another."
   }
