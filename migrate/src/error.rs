@@ -65,10 +65,10 @@ pub enum Error {
     },
     /// Another apply held the migration lock for longer than the configured wait.
     LockTimeout,
-    /// A required setting was not given (command line).
-    MissingSetting {
-        /// The flag and environment variable to set.
-        name: &'static str,
+    /// Required settings were not given (command line).
+    MissingSettings {
+        /// The flags (and environment variables) to set.
+        names: Vec<&'static str>,
     },
 }
 
@@ -148,7 +148,9 @@ impl fmt::Display for Error {
                 f,
                 "another migration run holds the migration lock on this database; try again later"
             ),
-            Error::MissingSetting { name } => write!(f, "missing setting: {name}"),
+            Error::MissingSettings { names } => {
+                write!(f, "missing setting(s): {}", names.join(", "))
+            }
         }
     }
 }

@@ -59,10 +59,20 @@ impl Args {
             .and_then(|(_, v)| v.clone())
     }
 
-    fn require(&self, name: &'static str, env: &str, what: &'static str) -> Result<String, Error> {
-        self.get(name)
-            .or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty()))
-            .ok_or(Error::MissingSetting { name: what })
+    /// The flag's value, else the environment variable's (when `env` is not empty).
+    fn setting(&self, name: &str, env: &str) -> Option<String> {
+        self.get(name).or_else(|| {
+            (!env.is_empty())
+                .then(|| std::env::var(env).ok())
+                .flatten()
+                .filter(|v| !v.is_empty())
+        })
+    }
+
+    /// A setting `run` has already checked for presence.
+    fn require(&self, name: &str, env: &str) -> Result<String, String> {
+        self.setting(name, env)
+            .ok_or_else(|| format!("missing setting --{name}"))
     }
 
     fn seconds(&self, name: &str) -> Result<Option<Duration>, String> {
@@ -121,16 +131,35 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     {
         return Err(format!("unknown option --{unknown} for {}\n{USAGE}", args.command).into());
     }
-    let url = args.require(
+    let database_url = (
         "database-url",
         "DATABASE_URL",
         "--database-url (or DATABASE_URL)",
-    )?;
+    );
+    let required: &[(&str, &str, &'static str)] = if args.command == "seed" {
+        &[
+            database_url,
+            ("sql", "", "--sql FILE"),
+            ("subdomain", "", "--subdomain"),
+            ("orchestra-name", "", "--orchestra-name"),
+        ]
+    } else {
+        &[database_url, ("dir", "", "--dir DIR")]
+    };
+    let names: Vec<&'static str> = required
+        .iter()
+        .filter(|(flag, env, _)| args.setting(flag, env).is_none())
+        .map(|(_, _, what)| *what)
+        .collect();
+    if !names.is_empty() {
+        return Err(Error::MissingSettings { names }.into());
+    }
+    let url = args.require("database-url", "DATABASE_URL")?;
     if args.command == "seed" {
-        let path = args.require("sql", "", "--sql FILE")?;
+        let path = args.require("sql", "")?;
         let values = TenantValues {
-            subdomain: args.require("subdomain", "", "--subdomain")?,
-            orchestra_name: args.require("orchestra-name", "", "--orchestra-name")?,
+            subdomain: args.require("subdomain", "")?,
+            orchestra_name: args.require("orchestra-name", "")?,
             contact_email: args.get("contact-email"),
             plan: args.get("plan"),
         };
@@ -143,7 +172,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         println!("seeded");
         return Ok(());
     }
-    let dir = PathBuf::from(args.require("dir", "", "--dir DIR")?);
+    let dir = PathBuf::from(args.require("dir", "")?);
     let set = MigrationSet::load(&dir)?;
     let options = ApplyOptions {
         statement_timeout: args.seconds("statement-timeout")?,

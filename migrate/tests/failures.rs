@@ -10,7 +10,8 @@ const BROKEN: &str = "create table b (id int);\n\
 create index b_idx on b (id);\n\
 insert into b values (1);\n\
 select nosuch_column\n  from b;\n";
-const FIXED: &str = "create table b (id int);\ncreate index b_idx on b (id);\ninsert into b values (1);\n";
+const FIXED: &str =
+    "create table b (id int);\ncreate index b_idx on b (id);\ninsert into b values (1);\n";
 
 #[tokio::test]
 async fn prisma_failure_is_located_rolled_back_recorded_and_converges_after_a_fix() {
@@ -22,8 +23,12 @@ async fn prisma_failure_is_located_rolled_back_recorded_and_converges_after_a_fi
     let client = db.client().await;
     let set = MigrationSet::load(dir.path()).unwrap();
 
-    let error = apply(&client, &set, &ApplyOptions::default()).await.unwrap_err();
-    let Error::Migration(failure) = &error else { panic!("{error:?}") };
+    let error = apply(&client, &set, &ApplyOptions::default())
+        .await
+        .unwrap_err();
+    let Error::Migration(failure) = &error else {
+        panic!("{error:?}")
+    };
     assert_eq!(failure.file, broken.display().to_string());
     assert_eq!((failure.line, failure.column), (4, 8));
     assert_eq!(failure.sqlstate, "42703");
@@ -34,7 +39,12 @@ async fn prisma_failure_is_located_rolled_back_recorded_and_converges_after_a_fi
     }
     // The earlier migration stays, nothing of the broken one remains, the later one did not run.
     assert_eq!(public_tables(&client).await, vec!["a"]);
-    let names: Vec<String> = applied(&client).await.unwrap().into_iter().map(|a| a.name).collect();
+    let names: Vec<String> = applied(&client)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
     assert_eq!(names, vec!["20240101000000_a"]);
     let failed = client
         .query_one(
@@ -49,17 +59,23 @@ async fn prisma_failure_is_located_rolled_back_recorded_and_converges_after_a_fi
     assert_eq!(failed.get::<_, i32>(3), 0);
 
     // Unchanged file: stop and say how to get out.
-    let error = apply(&client, &set, &ApplyOptions::default()).await.unwrap_err();
+    let error = apply(&client, &set, &ApplyOptions::default())
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::FailedBefore { .. }), "{error:?}");
     assert!(
-        error.to_string().contains("prisma migrate resolve --rolled-back 20240102000000_b"),
+        error
+            .to_string()
+            .contains("prisma migrate resolve --rolled-back 20240102000000_b"),
         "{error}"
     );
 
     // Fixed file: the failed attempt is resolved and the migration applied, then the rest.
     std::fs::write(&broken, FIXED).unwrap();
     let set = MigrationSet::load(dir.path()).unwrap();
-    let report = apply(&client, &set, &ApplyOptions::default()).await.unwrap();
+    let report = apply(&client, &set, &ApplyOptions::default())
+        .await
+        .unwrap();
     assert_eq!(report.applied, vec!["20240102000000_b", "20240103000000_c"]);
     assert_eq!(public_tables(&client).await, vec!["a", "b", "c"]);
     let attempts: Vec<(bool, bool)> = client
@@ -74,7 +90,13 @@ async fn prisma_failure_is_located_rolled_back_recorded_and_converges_after_a_fi
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     assert_eq!(attempts, vec![(false, true), (true, false)]);
-    assert!(apply(&client, &set, &ApplyOptions::default()).await.unwrap().applied.is_empty());
+    assert!(
+        apply(&client, &set, &ApplyOptions::default())
+            .await
+            .unwrap()
+            .applied
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -84,9 +106,14 @@ async fn prisma_temporary_failure_retries_after_resolve_or_with_retry_failed() {
     dir.write("1_needs_ext/migration.sql", "insert into ext values (1);");
     let client = db.client().await;
     let set = MigrationSet::load(dir.path()).unwrap();
-    let error = apply(&client, &set, &ApplyOptions::default()).await.unwrap_err();
+    let error = apply(&client, &set, &ApplyOptions::default())
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("42P01"), "{error}");
-    client.batch_execute("create table ext (id int)").await.unwrap();
+    client
+        .batch_execute("create table ext (id int)")
+        .await
+        .unwrap();
     assert!(matches!(
         apply(&client, &set, &ApplyOptions::default()).await,
         Err(Error::FailedBefore { .. })
@@ -96,16 +123,31 @@ async fn prisma_temporary_failure_retries_after_resolve_or_with_retry_failed() {
         .batch_execute("UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '1_needs_ext'")
         .await
         .unwrap();
-    let report = apply(&client, &set, &ApplyOptions::default()).await.unwrap();
+    let report = apply(&client, &set, &ApplyOptions::default())
+        .await
+        .unwrap();
     assert_eq!(report.applied, vec!["1_needs_ext"]);
 
     // And with retry_failed, no manual step is needed.
     let db = TestDb::create("prisma_retry2").await;
     let client = db.client().await;
-    assert!(apply(&client, &set, &ApplyOptions::default()).await.is_err());
-    client.batch_execute("create table ext (id int)").await.unwrap();
-    let options = ApplyOptions { retry_failed: true, ..ApplyOptions::default() };
-    assert_eq!(apply(&client, &set, &options).await.unwrap().applied, vec!["1_needs_ext"]);
+    assert!(
+        apply(&client, &set, &ApplyOptions::default())
+            .await
+            .is_err()
+    );
+    client
+        .batch_execute("create table ext (id int)")
+        .await
+        .unwrap();
+    let options = ApplyOptions {
+        retry_failed: true,
+        ..ApplyOptions::default()
+    };
+    assert_eq!(
+        apply(&client, &set, &options).await.unwrap().applied,
+        vec!["1_needs_ext"]
+    );
 }
 
 #[tokio::test]
@@ -113,25 +155,47 @@ async fn supabase_failure_without_position_points_at_the_statement_and_converges
     let db = TestDb::create("supa_fail").await;
     let dir = TempDir::new("supa_fail");
     dir.write("1_a.sql", "create table a (id int);");
-    let broken = dir.write("2_b.sql", "-- ünïcode comment\ncreate table c (id int);\n\n  create table a (id int);\n");
+    let broken = dir.write(
+        "2_b.sql",
+        "-- ünïcode comment\ncreate table c (id int);\n\n  create table a (id int);\n",
+    );
     let client = db.client().await;
     let set = MigrationSet::load(dir.path()).unwrap();
-    let error = apply(&client, &set, &ApplyOptions::default()).await.unwrap_err();
-    let Error::Migration(failure) = &error else { panic!("{error:?}") };
+    let error = apply(&client, &set, &ApplyOptions::default())
+        .await
+        .unwrap_err();
+    let Error::Migration(failure) = &error else {
+        panic!("{error:?}")
+    };
     assert_eq!(failure.sqlstate, "42P07");
     assert_eq!((failure.line, failure.column), (4, 3), "{error}");
-    assert!(error.to_string().contains("2_b.sql:4:3: ERROR 42P07"), "{error}");
+    assert!(
+        error.to_string().contains("2_b.sql:4:3: ERROR 42P07"),
+        "{error}"
+    );
     assert_eq!(public_tables(&client).await, vec!["a"]);
     let versions: i64 = client
-        .query_one("SELECT count(*) FROM supabase_migrations.schema_migrations", &[])
+        .query_one(
+            "SELECT count(*) FROM supabase_migrations.schema_migrations",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
-    assert_eq!(versions, 1, "the CLI records nothing for a failed migration");
+    assert_eq!(
+        versions, 1,
+        "the CLI records nothing for a failed migration"
+    );
 
     std::fs::write(&broken, "create table c (id int);\n").unwrap();
     let set = MigrationSet::load(dir.path()).unwrap();
-    assert_eq!(apply(&client, &set, &ApplyOptions::default()).await.unwrap().applied, vec!["2_b"]);
+    assert_eq!(
+        apply(&client, &set, &ApplyOptions::default())
+            .await
+            .unwrap()
+            .applied,
+        vec!["2_b"]
+    );
     assert_eq!(public_tables(&client).await, vec!["a", "c"]);
 }
 
@@ -145,8 +209,12 @@ async fn syntax_errors_map_the_character_position_to_the_file() {
     );
     let client = db.client().await;
     let set = MigrationSet::load(dir.path()).unwrap();
-    let error = apply(&client, &set, &ApplyOptions::default()).await.unwrap_err();
-    let Error::Migration(failure) = &error else { panic!("{error:?}") };
+    let error = apply(&client, &set, &ApplyOptions::default())
+        .await
+        .unwrap_err();
+    let Error::Migration(failure) = &error else {
+        panic!("{error:?}")
+    };
     assert_eq!(failure.sqlstate, "42601");
     // The second comma: line 3, column 33.
     assert_eq!((failure.line, failure.column), (3, 33), "{error}");
@@ -159,20 +227,39 @@ async fn edited_applied_migrations_are_refused_before_anything_runs() {
     for prisma in [true, false] {
         let db = TestDb::create("edited").await;
         let dir = TempDir::new("edited");
-        let path = |name: &str| if prisma { format!("{name}/migration.sql") } else { format!("{name}.sql") };
+        let path = |name: &str| {
+            if prisma {
+                format!("{name}/migration.sql")
+            } else {
+                format!("{name}.sql")
+            }
+        };
         let first = dir.write(&path("1_a"), "create table a (id int);\n");
         let client = db.client().await;
-        apply(&client, &MigrationSet::load(dir.path()).unwrap(), &ApplyOptions::default())
-            .await
-            .unwrap();
+        apply(
+            &client,
+            &MigrationSet::load(dir.path()).unwrap(),
+            &ApplyOptions::default(),
+        )
+        .await
+        .unwrap();
 
         std::fs::write(&first, "create table a (id bigint);\n").unwrap();
         dir.write(&path("2_b"), "create table b (id int);\n");
         let set = MigrationSet::load(dir.path()).unwrap();
-        let error = apply(&client, &set, &ApplyOptions::default()).await.unwrap_err();
+        let error = apply(&client, &set, &ApplyOptions::default())
+            .await
+            .unwrap_err();
         assert!(matches!(error, Error::Modified { .. }), "{error:?}");
         let message = error.to_string();
-        assert!(message.contains("1_a") && message.contains(&first.display().to_string()), "{message}");
-        assert_eq!(public_tables(&client).await, vec!["a"], "nothing else may run");
+        assert!(
+            message.contains("1_a") && message.contains(&first.display().to_string()),
+            "{message}"
+        );
+        assert_eq!(
+            public_tables(&client).await,
+            vec!["a"],
+            "nothing else may run"
+        );
     }
 }

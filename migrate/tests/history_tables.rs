@@ -60,7 +60,9 @@ async fn prisma_rows_match_what_prisma_writes() {
     dir.write("migration_lock.toml", "provider = \"postgresql\"");
     let set = MigrationSet::load(dir.path()).unwrap();
     let client = db.client().await;
-    apply(&client, &set, &ApplyOptions::default()).await.unwrap();
+    apply(&client, &set, &ApplyOptions::default())
+        .await
+        .unwrap();
 
     assert_eq!(
         columns(&client, "public", "_prisma_migrations").await,
@@ -68,14 +70,35 @@ async fn prisma_rows_match_what_prisma_writes() {
             col("id", "character varying", Some(36), false, None),
             col("checksum", "character varying", Some(64), false, None),
             col("finished_at", "timestamp with time zone", None, true, None),
-            col("migration_name", "character varying", Some(255), false, None),
+            col(
+                "migration_name",
+                "character varying",
+                Some(255),
+                false,
+                None
+            ),
             col("logs", "text", None, true, None),
-            col("rolled_back_at", "timestamp with time zone", None, true, None),
-            col("started_at", "timestamp with time zone", None, false, Some("now()")),
+            col(
+                "rolled_back_at",
+                "timestamp with time zone",
+                None,
+                true,
+                None
+            ),
+            col(
+                "started_at",
+                "timestamp with time zone",
+                None,
+                false,
+                Some("now()")
+            ),
             col("applied_steps_count", "integer", None, false, Some("0")),
         ]
     );
-    assert_eq!(primary_key(&client, "public", "_prisma_migrations").await, vec!["id"]);
+    assert_eq!(
+        primary_key(&client, "public", "_prisma_migrations").await,
+        vec!["id"]
+    );
 
     let rows = client
         .query(
@@ -94,7 +117,10 @@ async fn prisma_rows_match_what_prisma_writes() {
         let id: String = row.get(0);
         let bytes = id.as_bytes();
         assert_eq!(id.len(), 36, "{id}");
-        assert!(bytes[14] == b'4' && matches!(bytes[19], b'8' | b'9' | b'a' | b'b'), "uuid v4: {id}");
+        assert!(
+            bytes[14] == b'4' && matches!(bytes[19], b'8' | b'9' | b'a' | b'b'),
+            "uuid v4: {id}"
+        );
         assert_eq!(row.get::<_, String>(1), sha256(sql.as_bytes()));
         assert_eq!(row.get::<_, String>(2), name);
         assert_eq!(row.get::<_, Option<String>>(3), None);
@@ -116,7 +142,9 @@ begin\n  new.name := trim(new.name);\n  return new;\nend;\n$$;\n\
     dir.write("20240102120000_empty_ok.sql", "select 1;\n");
     let set = MigrationSet::load(dir.path()).unwrap();
     let client = db.client().await;
-    apply(&client, &set, &ApplyOptions::default()).await.unwrap();
+    apply(&client, &set, &ApplyOptions::default())
+        .await
+        .unwrap();
 
     assert_eq!(
         columns(&client, "supabase_migrations", "schema_migrations").await,
@@ -137,8 +165,10 @@ begin\n  new.name := trim(new.name);\n  return new;\nend;\n$$;\n\
         )
         .await
         .unwrap();
-    let got: Vec<(String, String, Vec<String>)> =
-        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    let got: Vec<(String, String, Vec<String>)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
     assert_eq!(
         got,
         vec![

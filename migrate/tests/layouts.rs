@@ -34,7 +34,10 @@ fn detects_supabase_layout_in_version_order() {
     dir.write("20240101000000_a_b_c.sql", "select 1;");
     let set = MigrationSet::load(dir.path()).unwrap();
     assert_eq!(set.layout, Layout::Supabase);
-    assert_eq!(set.names(), vec!["20240101000000_a_b_c", "20240102000000_b"]);
+    assert_eq!(
+        set.names(),
+        vec!["20240101000000_a_b_c", "20240102000000_b"]
+    );
     assert_eq!(set.migrations[0].version, "20240101000000");
 }
 
@@ -42,13 +45,19 @@ fn detects_supabase_layout_in_version_order() {
 fn folder_matching_neither_layout_says_what_was_found() {
     let empty = TempDir::new("empty");
     let message = layout_error(empty.path());
-    assert!(message.contains("no migrations found (found nothing)"), "{message}");
+    assert!(
+        message.contains("no migrations found (found nothing)"),
+        "{message}"
+    );
 
     let other = TempDir::new("other");
     other.write("README.md", "hi");
     other.write("schema.prisma", "");
     let message = layout_error(other.path());
-    assert!(message.contains("`README.md`") && message.contains("`schema.prisma`"), "{message}");
+    assert!(
+        message.contains("`README.md`") && message.contains("`schema.prisma`"),
+        "{message}"
+    );
     assert!(message.contains("<version>_<name>.sql"), "{message}");
 
     let mixed = TempDir::new("mixed");
@@ -67,7 +76,10 @@ fn folder_matching_neither_layout_says_what_was_found() {
     no_sql.write("20240101_init/migration.sql", "select 1;");
     no_sql.write("20240102_next/README.md", "forgot the sql");
     let message = layout_error(no_sql.path());
-    assert!(message.contains("`20240102_next` has no migration.sql"), "{message}");
+    assert!(
+        message.contains("`20240102_next` has no migration.sql"),
+        "{message}"
+    );
 
     let duplicate = TempDir::new("dup");
     duplicate.write("1_a.sql", "select 1;");
@@ -87,9 +99,18 @@ async fn applies_in_order_and_a_second_run_applies_nothing() {
         let dir = TempDir::new("order");
         // Each migration depends on the previous one, so a wrong order fails.
         let files = [
-            ("20240101000000_create", "create table a (id int primary key);"),
-            ("20240102000000_ref", "create table b (a_id int references a(id));"),
-            ("20240103000000_alter", "alter table b add column note text;\ninsert into a values (1);"),
+            (
+                "20240101000000_create",
+                "create table a (id int primary key);",
+            ),
+            (
+                "20240102000000_ref",
+                "create table b (a_id int references a(id));",
+            ),
+            (
+                "20240103000000_alter",
+                "alter table b add column note text;\ninsert into a values (1);",
+            ),
         ];
         for (name, sql) in files {
             match layout {
@@ -101,14 +122,23 @@ async fn applies_in_order_and_a_second_run_applies_nothing() {
         assert_eq!(set.layout, layout);
         let client = db.client().await;
         assert!(applied(&client).await.unwrap().is_empty());
-        let report = apply(&client, &set, &ApplyOptions::default()).await.unwrap();
+        let report = apply(&client, &set, &ApplyOptions::default())
+            .await
+            .unwrap();
         assert_eq!(report.applied, set.names());
         assert_eq!(public_tables(&client).await, vec!["a", "b"]);
-        let recorded: Vec<String> = applied(&client).await.unwrap().into_iter().map(|a| a.name).collect();
+        let recorded: Vec<String> = applied(&client)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
         assert_eq!(recorded, set.names());
         assert!(set.pending(&applied(&client).await.unwrap()).is_empty());
 
-        let again = apply(&client, &set, &ApplyOptions::default()).await.unwrap();
+        let again = apply(&client, &set, &ApplyOptions::default())
+            .await
+            .unwrap();
         assert!(again.applied.is_empty());
         assert_eq!(again.already_applied, set.names());
     }

@@ -32,8 +32,12 @@ pub fn admin_url() -> String {
 /// `url` with its database name replaced by `db`.
 pub fn with_database(url: &str, db: &str) -> String {
     let authority = url.find("://").expect("URL with a scheme") + 3;
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let path_start = base[authority..].find('/').map_or(base.len(), |i| authority + i);
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let path_start = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| authority + i);
     let mut out = format!("{}/{db}", &base[..path_start]);
     if let Some(query) = query {
         out.push('?');
