@@ -48,8 +48,8 @@ impl std::fmt::Display for StandinError {
 
 impl std::error::Error for StandinError {}
 
-/// A stand-in serving on its own socket until [`RunningStandin::shutdown`] (or drop, which stops serving
-/// but leaves the project databases in place).
+/// A stand-in serving on its own socket until [`RunningStandin::shutdown`] or drop; both drop the real
+/// databases and roles of the projects still known.
 #[derive(Debug)]
 pub struct RunningStandin {
     addr: SocketAddr,
@@ -145,9 +145,30 @@ impl RunningStandin {
 }
 
 impl Drop for RunningStandin {
+    /// Without [`RunningStandin::shutdown`] (a test that panicked, say), stops serving and still drops the
+    /// project databases, on a helper thread with its own runtime since `drop` cannot await.
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        let Some(stop) = self.stop.take() else {
+            return;
+        };
+        let _ = stop.send(());
+        if lock(&self.shared.store).projects.is_empty() {
+            return;
+        }
+        let shared = self.shared.clone();
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            match runtime {
+                Ok(runtime) => runtime.block_on(service::drop_all(&shared)),
+                Err(error) => Err(format!(
+                    "cannot start a runtime to drop the databases: {error}"
+                )),
+            }
+        });
+        if let Ok(Err(error)) = cleanup.join() {
+            eprintln!("supabase-standin: {error}");
         }
     }
 }
