@@ -65,7 +65,7 @@ class ResourcePage(unittest.TestCase):
 
     def test_attributes_are_grouped_and_sorted(self):
         required = section(self.page, "### Required")
-        self.assertIn("- `subdomain` (String) The orchestra's subdomain.", required)
+        self.assertIn("- `subdomain` (String) The orchestra's subdomain, a DNS label", required)
         self.assertLess(required.index("`orchestra_name`"), required.index("`subdomain`"))
         read_only = section(self.page, "### Read-Only")
         self.assertIn("- `database_url` (String, Sensitive)", read_only)
@@ -125,10 +125,10 @@ class CheckMode(unittest.TestCase):
             self.assertEqual(code, 0, out)
 
             page = docs / "resources" / "orchestra_database.md"
-            page.write_text(page.read_text().replace("The orchestra's subdomain.", "Hand edit."))
+            page.write_text(page.read_text().replace("The orchestra's subdomain,", "Hand edit,"))
             code, out, err = run("--check", "--schema", str(SAMPLE), "--docs", str(docs))
             self.assertEqual(code, 1)
-            self.assertIn("-- `subdomain` (String) Hand edit.", out)
+            self.assertIn("-- `subdomain` (String) Hand edit,", out)
             self.assertIn("is stale: run scripts/gen-docs.py", err)
 
             run("--schema", str(SAMPLE), "--docs", str(docs))
