@@ -65,13 +65,15 @@ changed_tenants() {
   else
     files=$(git ls-tree --name-only "$commit" -- "$TENANTS_DIR/")
   fi
-  local file sub
+  local file sub content
   for file in $files; do
     [ "$(dirname "$file")" = "${TENANTS_DIR%/}" ] || continue
     sub=$(basename "$file" .tf)
     [ "$sub.tf" = "$(basename "$file")" ] || continue
     # Only tenant files: providers.tf and friends hold no module "orchestra-<subdomain>".
-    git show "$commit:$file" | grep -Eq "^module \"orchestra-$sub\"" || continue
+    # (Read whole, not piped: grep -q closing the pipe early would fail git show under pipefail.)
+    content=$(git show "$commit:$file")
+    grep -Eq "^module \"orchestra-$sub\"" <<<"$content" || continue
     echo "$sub"
   done
 }
