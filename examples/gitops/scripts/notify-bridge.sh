@@ -102,8 +102,14 @@ tenant_errors() {
   ' "$APPLY_LOG"
 }
 
+state_list=""
+state_listed=0
 in_state() {
-  "$TERRAFORM" -chdir="$TENANTS_DIR" state list 2>/dev/null | grep -Fqx "$1"
+  if [ "$state_listed" = 0 ]; then
+    state_list=$("$TERRAFORM" -chdir="$TENANTS_DIR" state list 2>/dev/null || true)
+    state_listed=1
+  fi
+  grep -Fqx "$1" <<<"$state_list"
 }
 
 # --- Talking to the bridge -------------------------------------------------------------------------
