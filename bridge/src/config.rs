@@ -1,0 +1,344 @@
+//! Configuration, read once from the environment and validated at start-up. Every error names the
+//! variable to fix; secrets are kept in [`Secret`] so that `Debug` output never shows them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use stagesub_gitops::CommitMode;
+
+/// A value that must never appear in logs: `Debug` prints `"<redacted>"`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl Secret {
+    /// The secret text itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+/// A configuration variable that is missing or invalid.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    /// The environment variable to fix.
+    pub variable: &'static str,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+/// How GitHub authenticates the bridge.
+#[derive(Debug, Clone)]
+pub enum GithubAuthConfig {
+    /// `GITHUB_TOKEN`: a personal access or fine-grained token.
+    Token(Secret),
+    /// `GITHUB_APP_ID` + `GITHUB_APP_PRIVATE_KEY` + `GITHUB_INSTALLATION_ID`.
+    App {
+        /// The GitHub App's id.
+        app_id: u64,
+        /// The App's private key, PEM.
+        private_key_pem: Secret,
+        /// The installation on the infra repository's owner.
+        installation_id: u64,
+    },
+}
+
+/// Where tenant files are published (`GIT_BACKEND`).
+#[derive(Debug, Clone)]
+pub enum GitBackend {
+    /// `git`: the git CLI pushing to `GIT_REMOTE_URL` (any URL git can push to).
+    Git {
+        /// Remote URL; may carry credentials, hence secret.
+        remote_url: Secret,
+        /// Local clone used for commits (`GIT_WORK_DIR`).
+        work_dir: PathBuf,
+    },
+    /// `github`: the GitHub REST API.
+    Github {
+        /// `GITHUB_API_URL`.
+        api_url: String,
+        /// `GITHUB_REPOSITORY`, `owner/repo`.
+        repository: String,
+        /// Token or App credentials.
+        auth: GithubAuthConfig,
+    },
+}
+
+/// Publishing settings shared by both backends.
+#[derive(Debug, Clone)]
+pub struct GitConfig {
+    /// Which backend and its connection details.
+    pub backend: GitBackend,
+    /// `GIT_BASE_BRANCH`, default `main`.
+    pub base_branch: String,
+    /// `COMMIT_MODE`: `pull_request` (default) or `direct`.
+    pub mode: CommitMode,
+    /// `COMMIT_AUTHOR_NAME`, default `stagesub-bridge`.
+    pub author_name: String,
+    /// `COMMIT_AUTHOR_EMAIL`, default `bridge@stagesub.invalid`.
+    pub author_email: String,
+}
+
+/// Outgoing mail (`SMTP_URL`, `EMAIL_FROM`, `ADMIN_EMAIL`).
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `smtp://host:port` (plain, for a local relay) or `smtps://user:pass@host:465`.
+    pub smtp_url: Secret,
+    /// Sender address of every message.
+    pub from: String,
+    /// Who is told about held, invalid and failed tenants.
+    pub admin: String,
+}
+
+/// Everything the bridge reads from the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `STRIPE_WEBHOOK_SECRET`, comma-separated during a secret roll.
+    pub stripe_webhook_secrets: Vec<Secret>,
+    /// `DATABASE_URL`: the bridge's own Postgres.
+    pub database_url: Secret,
+    /// `BIND_ADDR`, default `0.0.0.0:8080`.
+    pub bind_addr: SocketAddr,
+    /// Publishing (`GIT_BACKEND` and friends).
+    pub git: GitConfig,
+    /// `TENANTS_DIR`, default `tenants`.
+    pub tenants_dir: String,
+    /// `TENANT_MODULE_SOURCE`, default `../modules/orchestra`.
+    pub module_source: String,
+    /// `BRIDGE_API_TOKEN`; the ready/failed callbacks answer 503 while it is unset.
+    pub api_token: Option<Secret>,
+    /// Mail; mail jobs are parked with a reason while it is unset.
+    pub mail: Option<MailConfig>,
+    /// `APP_DOMAIN`, default `stagesub.app`: login URLs are `https://<subdomain>.<APP_DOMAIN>`.
+    pub app_domain: String,
+    /// `WORKER_CONCURRENCY`, default 4: jobs run at once by this process.
+    pub worker_concurrency: usize,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let secrets: Vec<Secret> = get("STRIPE_WEBHOOK_SECRET")
+            .ok_or_else(|| {
+                bad(
+                    "STRIPE_WEBHOOK_SECRET",
+                    "is required (the endpoint's signing secret, whsec_…)",
+                )
+            })?
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Secret(s.to_owned()))
+            .collect();
+        if secrets.is_empty() {
+            return Err(bad("STRIPE_WEBHOOK_SECRET", "contains no secret"));
+        }
+        let database_url =
+            get("DATABASE_URL").ok_or_else(|| bad("DATABASE_URL", "is required (postgres://…)"))?;
+        database_url
+            .parse::<tokio_postgres::Config>()
+            .map_err(|_| bad("DATABASE_URL", "is not a valid Postgres connection URL"))?;
+        let bind_addr = get("BIND_ADDR")
+            .unwrap_or_else(|| "0.0.0.0:8080".into())
+            .parse()
+            .map_err(|_| bad("BIND_ADDR", "must be host:port, e.g. 0.0.0.0:8080"))?;
+        let git = git_config(&get)?;
+        let mail = match (get("SMTP_URL"), get("EMAIL_FROM"), get("ADMIN_EMAIL")) {
+            (None, _, _) => None,
+            (Some(url), from, admin) => {
+                if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                    return Err(bad("SMTP_URL", "must start with smtp:// or smtps://"));
+                }
+                let from =
+                    from.ok_or_else(|| bad("EMAIL_FROM", "is required when SMTP_URL is set"))?;
+                let admin =
+                    admin.ok_or_else(|| bad("ADMIN_EMAIL", "is required when SMTP_URL is set"))?;
+                Some(MailConfig {
+                    smtp_url: Secret(url),
+                    from,
+                    admin,
+                })
+            }
+        };
+        let worker_concurrency = match get("WORKER_CONCURRENCY") {
+            None => 4,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .ok_or_else(|| bad("WORKER_CONCURRENCY", "must be a number from 1 to 64"))?,
+        };
+        Ok(Self {
+            stripe_webhook_secrets: secrets,
+            database_url: Secret(database_url),
+            bind_addr,
+            git,
+            tenants_dir: get("TENANTS_DIR").unwrap_or_else(|| "tenants".into()),
+            module_source: get("TENANT_MODULE_SOURCE")
+                .unwrap_or_else(|| crate::render::DEFAULT_MODULE_SOURCE.into()),
+            api_token: get("BRIDGE_API_TOKEN").map(Secret),
+            mail,
+            app_domain: get("APP_DOMAIN").unwrap_or_else(|| "stagesub.app".into()),
+            worker_concurrency,
+        })
+    }
+}
+
+fn git_config(get: &impl Fn(&str) -> Option<String>) -> Result<GitConfig, ConfigError> {
+    let backend = match get("GIT_BACKEND").as_deref() {
+        Some("git") => GitBackend::Git {
+            remote_url: Secret(
+                get("GIT_REMOTE_URL")
+                    .ok_or_else(|| bad("GIT_REMOTE_URL", "is required with GIT_BACKEND=git"))?,
+            ),
+            work_dir: get("GIT_WORK_DIR").map_or_else(
+                || std::env::temp_dir().join("stagesub-bridge-git"),
+                PathBuf::from,
+            ),
+        },
+        Some("github") => {
+            let repository = get("GITHUB_REPOSITORY").ok_or_else(|| {
+                bad(
+                    "GITHUB_REPOSITORY",
+                    "is required with GIT_BACKEND=github (owner/repo)",
+                )
+            })?;
+            if repository.split('/').count() != 2 || repository.split('/').any(str::is_empty) {
+                return Err(bad("GITHUB_REPOSITORY", "must be owner/repo"));
+            }
+            GitBackend::Github {
+                api_url: get("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
+                repository,
+                auth: github_auth(get)?,
+            }
+        }
+        Some(other) => {
+            return Err(bad(
+                "GIT_BACKEND",
+                format!("{other:?} is not one of: git, github"),
+            ));
+        }
+        None => {
+            return Err(bad(
+                "GIT_BACKEND",
+                "is required: git (push to GIT_REMOTE_URL) or github (REST API)",
+            ));
+        }
+    };
+    let mode = match get("COMMIT_MODE").as_deref() {
+        None | Some("pull_request") => CommitMode::PullRequest,
+        Some("direct") => CommitMode::Direct,
+        Some(other) => {
+            return Err(bad(
+                "COMMIT_MODE",
+                format!("{other:?} is not one of: pull_request, direct"),
+            ));
+        }
+    };
+    Ok(GitConfig {
+        backend,
+        base_branch: get("GIT_BASE_BRANCH").unwrap_or_else(|| "main".into()),
+        mode,
+        author_name: get("COMMIT_AUTHOR_NAME").unwrap_or_else(|| "stagesub-bridge".into()),
+        author_email: get("COMMIT_AUTHOR_EMAIL")
+            .unwrap_or_else(|| "bridge@stagesub.invalid".into()),
+    })
+}
+
+fn github_auth(get: &impl Fn(&str) -> Option<String>) -> Result<GithubAuthConfig, ConfigError> {
+    if let Some(token) = get("GITHUB_TOKEN") {
+        return Ok(GithubAuthConfig::Token(Secret(token)));
+    }
+    let Some(app_id) = get("GITHUB_APP_ID") else {
+        return Err(bad(
+            "GITHUB_TOKEN",
+            "set GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY + GITHUB_INSTALLATION_ID",
+        ));
+    };
+    let number =
+        |name: &'static str, v: String| v.parse::<u64>().map_err(|_| bad(name, "must be a number"));
+    Ok(GithubAuthConfig::App {
+        app_id: number("GITHUB_APP_ID", app_id)?,
+        private_key_pem: Secret(
+            get("GITHUB_APP_PRIVATE_KEY")
+                .ok_or_else(|| bad("GITHUB_APP_PRIVATE_KEY", "is required with GITHUB_APP_ID"))?,
+        ),
+        installation_id: number(
+            "GITHUB_INSTALLATION_ID",
+            get("GITHUB_INSTALLATION_ID")
+                .ok_or_else(|| bad("GITHUB_INSTALLATION_ID", "is required with GITHUB_APP_ID"))?,
+        )?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_debug_hides_secrets() {
+        let base = [
+            ("STRIPE_WEBHOOK_SECRET", "whsec_a, whsec_b"),
+            ("DATABASE_URL", "postgres://u:hunter2@h/db"),
+            ("GIT_BACKEND", "github"),
+            ("GITHUB_REPOSITORY", "o/r"),
+            ("GITHUB_TOKEN", "ghp_topsecret"),
+            ("SMTP_URL", "smtps://u:smtppass@h:465"),
+            ("EMAIL_FROM", "a@b.c"),
+            ("ADMIN_EMAIL", "d@e.f"),
+            ("BRIDGE_API_TOKEN", "tok_secret"),
+        ];
+        let c = config(&base).unwrap();
+        assert_eq!(c.stripe_webhook_secrets.len(), 2);
+        let debug = format!("{c:?}");
+        for secret in [
+            "whsec_a",
+            "hunter2",
+            "ghp_topsecret",
+            "smtppass",
+            "tok_secret",
+        ] {
+            assert!(!debug.contains(secret), "{secret} leaked: {debug}");
+        }
+        let err = config(&base[1..]).unwrap_err();
+        assert_eq!(err.variable, "STRIPE_WEBHOOK_SECRET");
+        let mut no_backend = base.to_vec();
+        no_backend.retain(|(k, _)| *k != "GIT_BACKEND");
+        assert_eq!(config(&no_backend).unwrap_err().variable, "GIT_BACKEND");
+        let mut bad_mode = base.to_vec();
+        bad_mode.push(("COMMIT_MODE", "yolo"));
+        assert_eq!(config(&bad_mode).unwrap_err().variable, "COMMIT_MODE");
+    }
+}

@@ -1,0 +1,62 @@
+//! `POST /api/webhooks/stripe`: verify, record durably, acknowledge.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::json;
+
+use crate::AppState;
+use crate::error::Error;
+use crate::event::parse_envelope;
+use crate::signature::verify;
+use crate::store::{StoredEvent, record_event};
+
+/// Largest accepted webhook body (Stripe's events are far smaller).
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
+
+/// Routes of this resource.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/webhooks/stripe", post(receive))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// A Stripe event whose signature was checked on the raw body before anything parsed it.
+#[derive(Debug)]
+pub struct VerifiedEvent(pub StoredEvent);
+
+impl FromRequest<AppState> for VerifiedEvent {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = req
+            .headers()
+            .get("stripe-signature")
+            .map(|v| v.to_str().map(str::to_owned).unwrap_or_default());
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        verify(header.as_deref(), &body, &state.webhook_secrets)
+            .map_err(|e| Error::BadRequest(e.to_string()).into_response())?;
+        let event = parse_envelope(&body)
+            .map_err(|e| Error::BadRequest(format!("not a Stripe event: {e}")).into_response())?;
+        Ok(VerifiedEvent(event))
+    }
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    VerifiedEvent(event): VerifiedEvent,
+) -> Result<Response, Error> {
+    let inserted = record_event(&state.store, &event).await?;
+    if inserted {
+        state.wake.notify_waiters();
+        tracing::info!(event = %event.id, r#type = %event.event_type, "event recorded");
+    } else {
+        tracing::info!(event = %event.id, "duplicate delivery ignored");
+    }
+    Ok(Json(json!({ "received": true, "duplicate": !inserted })).into_response())
+}

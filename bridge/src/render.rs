@@ -1,0 +1,131 @@
+//! Tenant files: one `module "orchestra-<subdomain>"` block in HCL, formatted exactly as `terraform fmt`
+//! would (equals signs aligned), with every customer value escaped so that it reads back unchanged.
+
+use crate::tenant::TenantRecord;
+
+/// Module source written when `TENANT_MODULE_SOURCE` is not set.
+pub const DEFAULT_MODULE_SOURCE: &str = "../modules/orchestra";
+
+/// Path of a tenant's file inside the infra repository: `<tenants_dir>/<subdomain>.tf`.
+pub fn tenant_path(tenants_dir: &str, subdomain: &str) -> String {
+    let dir = tenants_dir.trim_end_matches('/');
+    if dir.is_empty() {
+        format!("{subdomain}.tf")
+    } else {
+        format!("{dir}/{subdomain}.tf")
+    }
+}
+
+/// Renders the tenant file. The subdomain must already be validated (it becomes part of a block label).
+pub fn render_tenant(tenant: &TenantRecord, module_source: &str) -> String {
+    let v = &tenant.values;
+    let mut out = String::new();
+    out.push_str(
+        "# Managed by stagesub-bridge: changes come from Stripe, edits here are overwritten.\n",
+    );
+    let mut origin = String::new();
+    if let Some(event) = &tenant.source_event_id {
+        origin.push_str(&format!("Stripe event {}", comment_safe(event)));
+    }
+    if let Some(session) = &tenant.checkout_session_id {
+        if !origin.is_empty() {
+            origin.push_str(", ");
+        }
+        origin.push_str(&format!("checkout session {}", comment_safe(session)));
+    }
+    if !origin.is_empty() {
+        out.push_str(&format!("# {origin}\n"));
+    }
+    let attributes: [(&str, String); 9] = [
+        ("source", quote(module_source)),
+        ("subdomain", quote(&v.subdomain)),
+        ("orchestra_name", quote(&v.orchestra_name)),
+        ("contact_email", optional(v.contact_email.as_deref())),
+        ("plan", optional(v.plan.as_deref())),
+        ("region", optional(v.region.as_deref())),
+        ("archived", tenant.archived.to_string()),
+        (
+            "stripe_customer_id",
+            optional(tenant.stripe_customer_id.as_deref()),
+        ),
+        (
+            "stripe_subscription_id",
+            optional(tenant.stripe_subscription_id.as_deref()),
+        ),
+    ];
+    // terraform fmt aligns the `=` of consecutive single-line attributes to the longest name.
+    let width = attributes
+        .iter()
+        .map(|(name, _)| name.len())
+        .max()
+        .unwrap_or(0);
+    out.push_str(&format!(
+        "module {} {{\n",
+        quote(&format!("orchestra-{}", v.subdomain))
+    ));
+    for (name, value) in &attributes {
+        out.push_str(&format!("  {name:<width$} = {value}\n"));
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn optional(value: Option<&str>) -> String {
+    value.map_or_else(|| "null".to_owned(), quote)
+}
+
+/// An HCL quoted string literal whose value is exactly `s`: escapes quotes, backslashes, control
+/// characters, and template introducers (`${` -> `$${`, `%{` -> `%%{`).
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Keeps a comment on one line and free of anything but Stripe-id characters.
+fn comment_safe(s: &str) -> String {
+    s.chars()
+        .take(255)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(quote(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(quote("${x} %{y} $$ %"), r#""$${x} %%{y} $$ %""#);
+        assert_eq!(quote("a\nb\u{7}"), r#""a\nb\u0007""#);
+    }
+
+    #[test]
+    fn comments_stay_on_one_line() {
+        assert_eq!(comment_safe("evt_1\n# injected"), "evt_1???injected");
+    }
+}

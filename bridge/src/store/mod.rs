@@ -1,0 +1,109 @@
+//! The bridge's Postgres: events, tenants, subscriptions and jobs.
+//!
+//! The schema is embedded and applied at start-up under an advisory lock, so several replicas can start
+//! at once. Queries bind every value as a parameter.
+
+mod events;
+mod jobs;
+mod tenants;
+
+pub use events::{StoredEvent, record_event};
+pub(crate) use events::{load_event, set_outcome};
+pub use jobs::{Job, JobKind, enqueue};
+pub(crate) use jobs::{
+    claim as claim_job, complete as complete_job, park as park_job, retry_later as retry_job_later,
+};
+pub use tenants::{
+    StoredTenant, SubscriptionFact, load_tenant, lock_subscription, lock_tenant,
+    record_subscription_fact,
+};
+pub(crate) use tenants::{save_tenant, set_archived, subscription_fact, tenants_of_subscription};
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+/// Embedded migrations: (version, SQL). Append only.
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("schema.sql"))];
+
+/// A failure to reach or use the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No connection could be had from the pool.
+    #[error("database unavailable: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Query(#[from] tokio_postgres::Error),
+}
+
+/// Connection pool to the bridge's database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl Store {
+    /// Builds a pool for `database_url` (no connection is made until first use).
+    pub fn connect(database_url: &str, max_size: usize) -> Result<Self, String> {
+        let config: tokio_postgres::Config = database_url
+            .parse()
+            .map_err(|_| "DATABASE_URL is not a valid Postgres URL".to_owned())?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(max_size)
+            .wait_timeout(Some(std::time::Duration::from_secs(10)))
+            .create_timeout(Some(std::time::Duration::from_secs(5)))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| format!("cannot build the database pool: {e}"))?;
+        Ok(Self { pool })
+    }
+
+    /// A pooled connection.
+    pub async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// Creates or upgrades the schema.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // One replica migrates at a time; the others wait and then find nothing to do.
+        tx.execute("SELECT pg_advisory_xact_lock(7411, 1)", &[])
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await?;
+        for (version, sql) in MIGRATIONS {
+            let done = tx
+                .query_opt(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1",
+                    &[version],
+                )
+                .await?;
+            if done.is_none() {
+                tx.batch_execute(sql).await?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)",
+                    &[version],
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Succeeds when the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.client().await?.simple_query("SELECT 1").await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,198 @@
+//! Handling a stored Stripe event: turning it into tenant facts and follow-up jobs.
+
+use tokio_postgres::Transaction;
+
+use super::{JobError, Outcome};
+use crate::event::{Meaning, meaning};
+use crate::store::{self, JobKind};
+use crate::tenant::{TenantRecord, TenantValues, subscription_decision};
+
+pub(super) async fn handle_event(
+    db: &Transaction<'_>,
+    event_id: &str,
+) -> Result<Outcome, JobError> {
+    let Some(event) = store::load_event(db, event_id).await? else {
+        return Ok(Outcome::Parked(format!(
+            "event {event_id} is not in the store"
+        )));
+    };
+    match meaning(&event) {
+        Meaning::Ignored => {
+            store::set_outcome(db, event_id, "ignored").await?;
+            Ok(Outcome::Done)
+        }
+        Meaning::AwaitPayment => {
+            // checkout.session.async_payment_succeeded will follow if the payment arrives.
+            store::set_outcome(db, event_id, "waiting_for_payment").await?;
+            Ok(Outcome::Done)
+        }
+        Meaning::Provision {
+            values: Err(reason),
+            ..
+        } => {
+            let outcome = format!("invalid: {reason}");
+            store::set_outcome(db, event_id, &outcome).await?;
+            store::enqueue(db, JobKind::AdminEvent, event_id).await?;
+            Ok(Outcome::Parked(outcome))
+        }
+        Meaning::Provision {
+            values: Ok(values),
+            customer,
+            subscription,
+            session,
+        } => {
+            provision(
+                db,
+                &event.id,
+                event.created,
+                values,
+                customer,
+                subscription,
+                session,
+            )
+            .await
+        }
+        Meaning::SubscriptionStatus {
+            subscription,
+            customer,
+            status,
+            subdomain,
+        } => {
+            subscription_changed(
+                db,
+                &event.id,
+                event.created,
+                &subscription,
+                customer,
+                &status,
+                subdomain,
+            )
+            .await
+        }
+    }
+}
+
+async fn provision(
+    db: &Transaction<'_>,
+    event_id: &str,
+    created: i64,
+    values: TenantValues,
+    customer: Option<String>,
+    subscription: Option<String>,
+    session: Option<String>,
+) -> Result<Outcome, JobError> {
+    // Lock order: subscription, then tenant (as in subscription_changed).
+    let mut archived = false;
+    if let Some(sub) = &subscription {
+        store::lock_subscription(db, sub).await?;
+        if let Some(fact) = store::subscription_fact(db, sub).await? {
+            archived = fact.archived.unwrap_or(false);
+        }
+    }
+    store::lock_tenant(db, &values.subdomain).await?;
+    let existing = store::load_tenant(db, &values.subdomain).await?;
+    if let Some(existing) = &existing {
+        let owner = existing.record.stripe_customer_id.as_deref();
+        if owner.is_some() && owner != customer.as_deref() {
+            // Never hand one customer's subdomain to another: hold the request and tell the admin.
+            store::set_outcome(
+                db,
+                event_id,
+                "held: subdomain belongs to another Stripe customer",
+            )
+            .await?;
+            store::enqueue(db, JobKind::AdminEvent, event_id).await?;
+            return Ok(Outcome::Done);
+        }
+        if existing.values_at > created {
+            // A newer checkout already set the values; this late delivery changes nothing.
+            store::set_outcome(db, event_id, "superseded").await?;
+            return Ok(Outcome::Done);
+        }
+    }
+    let record = TenantRecord {
+        values,
+        archived,
+        stripe_customer_id: customer,
+        stripe_subscription_id: subscription,
+        source_event_id: Some(event_id.to_owned()),
+        checkout_session_id: session,
+    };
+    let unchanged = existing
+        .as_ref()
+        .is_some_and(|e| same_file(&e.record, &record));
+    if !unchanged {
+        store::save_tenant(db, &record, created).await?;
+        store::enqueue(db, JobKind::Publish, &record.values.subdomain).await?;
+    }
+    store::set_outcome(
+        db,
+        event_id,
+        if unchanged {
+            "unchanged"
+        } else {
+            "provisioned"
+        },
+    )
+    .await?;
+    Ok(Outcome::Done)
+}
+
+/// True when both records give the same tenant file apart from the header comment.
+fn same_file(a: &TenantRecord, b: &TenantRecord) -> bool {
+    a.values == b.values
+        && a.archived == b.archived
+        && a.stripe_customer_id == b.stripe_customer_id
+        && a.stripe_subscription_id == b.stripe_subscription_id
+}
+
+async fn subscription_changed(
+    db: &Transaction<'_>,
+    event_id: &str,
+    created: i64,
+    subscription: &str,
+    customer: Option<String>,
+    status: &str,
+    subdomain: Option<String>,
+) -> Result<Outcome, JobError> {
+    store::lock_subscription(db, subscription).await?;
+    let decision = subscription_decision(status).archived();
+    let fact = store::record_subscription_fact(
+        db,
+        subscription,
+        customer.as_deref(),
+        status,
+        decision,
+        created,
+        event_id,
+    )
+    .await?;
+    let mut subdomains = store::tenants_of_subscription(db, subscription).await?;
+    if let Some(sub) = subdomain.filter(|s| !subdomains.contains(s)) {
+        subdomains.push(sub);
+    }
+    let mut changed = 0;
+    for name in subdomains {
+        store::lock_tenant(db, &name).await?;
+        let Some(tenant) = store::load_tenant(db, &name).await? else {
+            continue;
+        };
+        let record = &tenant.record;
+        // A tenant found through metadata only counts when it is this customer's.
+        let ours = record.stripe_subscription_id.as_deref() == Some(subscription)
+            || (record.stripe_customer_id.is_some() && record.stripe_customer_id == customer);
+        let Some(archived) = fact.archived.filter(|a| ours && *a != record.archived) else {
+            continue;
+        };
+        store::set_archived(db, &name, archived, event_id).await?;
+        store::enqueue(db, JobKind::Publish, &name).await?;
+        changed += 1;
+    }
+    let outcome = match (decision, changed) {
+        (_, 0) => format!("recorded subscription status {status}"),
+        (Some(true), _) => "archived".to_owned(),
+        _ => "restored".to_owned(),
+    };
+    store::set_outcome(db, event_id, &outcome).await?;
+    Ok(Outcome::Done)
+}

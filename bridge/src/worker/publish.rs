@@ -1,0 +1,73 @@
+//! Publishing a tenant's file through the configured [`Publisher`](stagesub_gitops::Publisher).
+
+use sha2::{Digest, Sha256};
+use stagesub_gitops::TenantChange;
+use tokio_postgres::Transaction;
+
+use super::{JobError, Outcome, WorkerContext};
+use crate::render::{render_tenant, tenant_path};
+use crate::store;
+use crate::tenant::TenantRecord;
+
+pub(super) async fn publish_tenant(
+    db: &Transaction<'_>,
+    ctx: &WorkerContext,
+    subdomain: &str,
+) -> Result<Outcome, JobError> {
+    // Held for the whole publish: a concurrent change waits and then publishes after us.
+    store::lock_tenant(db, subdomain).await?;
+    let Some(tenant) = store::load_tenant(db, subdomain).await? else {
+        return Ok(Outcome::Parked(format!(
+            "tenant {subdomain} is not in the store"
+        )));
+    };
+    let content = render_tenant(&tenant.record, &ctx.module_source);
+    let sha = hex::encode(Sha256::digest(content.as_bytes()));
+    if tenant.published_sha256.as_deref() == Some(sha.as_str()) {
+        return Ok(Outcome::Done);
+    }
+    let change = change_for(&tenant.record, &ctx.tenants_dir, content);
+    let published = ctx.publisher.publish(&change).await?;
+    tracing::info!(
+        subdomain,
+        branch = %published.branch,
+        commit = %published.commit_sha,
+        changed = published.changed,
+        "tenant file published"
+    );
+    db.execute(
+        "UPDATE tenants SET published_sha256 = $2, published_commit = $3, pull_request_url = $4,
+                published_at = now(), state = CASE WHEN state = 'publishing' THEN 'published' ELSE state END
+         WHERE subdomain = $1",
+        &[&subdomain, &sha, &published.commit_sha, &published.pull_request_url],
+    )
+    .await?;
+    Ok(Outcome::Done)
+}
+
+/// The commit and pull request texts name the tenant, the Stripe customer and the event.
+pub(super) fn change_for(t: &TenantRecord, tenants_dir: &str, content: String) -> TenantChange {
+    let subdomain = &t.values.subdomain;
+    let customer = t
+        .stripe_customer_id
+        .as_deref()
+        .unwrap_or("unknown customer");
+    let event = t.source_event_id.as_deref().unwrap_or("no event");
+    let action = if t.archived { "Archive" } else { "Provision" };
+    let summary = format!("{action} orchestra tenant {subdomain}");
+    let body = format!(
+        "Stripe customer: {customer}\nStripe event: {event}\nCheckout session: {}\nSubscription: {}\nArchived: {}\n\n\
+         Written by stagesub-bridge; merging applies it with Terraform.",
+        t.checkout_session_id.as_deref().unwrap_or("-"),
+        t.stripe_subscription_id.as_deref().unwrap_or("-"),
+        t.archived,
+    );
+    TenantChange {
+        subdomain: subdomain.clone(),
+        path: tenant_path(tenants_dir, subdomain),
+        content,
+        commit_message: format!("{summary}\n\n{body}\n"),
+        pr_title: summary,
+        pr_body: body,
+    }
+}
