@@ -4,7 +4,8 @@
 #      (needs target/debug/terraform-provider-stagesub: cargo build -p terraform-provider-stagesub)
 #   2. examples/gitops/modules/orchestra is an exact copy of modules/orchestra
 #   3. Terraform files under modules/ and examples/ are `terraform fmt` clean
-#   4. the unit tests of scripts/gen-docs.py pass
+#   4. the unit tests of scripts/gen-docs.py pass, and every example and the orchestra module pass
+#      `terraform validate` with the built provider on Terraform 1.0.3 and the newest release
 # Every check runs; the script exits 1 when any failed, saying how to fix it.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,8 +31,9 @@ else
   failed+=("Terraform not found at $terraform: run scripts/setup-tools.sh")
 fi
 
-echo "== gen-docs unit tests"
-python3 -m unittest scripts/tests/test_gen_docs.py || failed+=("scripts/tests/test_gen_docs.py failed")
+echo "== gen-docs unit tests, terraform validate of the examples"
+python3 -m unittest scripts/tests/test_gen_docs.py scripts/tests/test_examples_validate.py ||
+  failed+=("scripts/tests/test_gen_docs.py or test_examples_validate.py failed (see above)")
 
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'check-docs: %s\n' "${failed[@]}" >&2
