@@ -78,3 +78,39 @@ impl RateLimiter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn burst_then_steady_rate() {
+        let limiter = RateLimiter::new(&RateLimit {
+            per_minute: 60,
+            burst: 3,
+        });
+        let start = Instant::now();
+        let mut at = Vec::new();
+        for _ in 0..6 {
+            limiter.acquire().await;
+            at.push((Instant::now() - start).as_secs());
+        }
+        assert_eq!(at, [0, 0, 0, 1, 2, 3]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_server_pause_holds_everyone() {
+        let limiter = RateLimiter::new(&RateLimit {
+            per_minute: 0,
+            burst: 1,
+        });
+        let start = Instant::now();
+        limiter.acquire().await;
+        limiter.pause_for(Duration::from_secs(10));
+        limiter.pause_for(Duration::from_secs(2)); // a shorter pause does not cut the longer one
+        limiter.acquire().await;
+        assert_eq!((Instant::now() - start).as_secs(), 10);
+        limiter.acquire().await;
+        assert_eq!((Instant::now() - start).as_secs(), 10);
+    }
+}
