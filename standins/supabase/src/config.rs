@@ -70,6 +70,8 @@ pub struct Faults {
     pub error_rate_5xx: f64,
     /// The next create really creates the project, then answers 500 (one-shot).
     pub fail_next_create_after_commit: bool,
+    /// The next create really creates the project, then closes the connection without answering (one-shot).
+    pub drop_next_create_after_commit: bool,
     /// New projects end in `INIT_FAILED` instead of `ACTIVE_HEALTHY`.
     pub init_failed: bool,
     /// New projects stay `COMING_UP` forever.
@@ -89,6 +91,7 @@ impl Default for Faults {
             rate_limit_per_minute: 120,
             error_rate_5xx: 0.0,
             fail_next_create_after_commit: false,
+            drop_next_create_after_commit: false,
             init_failed: false,
             never_healthy: false,
             latency_ms: 0,
@@ -108,6 +111,7 @@ pub struct FaultsPatch {
     pub rate_limit_per_minute: Option<u32>,
     pub error_rate_5xx: Option<f64>,
     pub fail_next_create_after_commit: Option<bool>,
+    pub drop_next_create_after_commit: Option<bool>,
     pub init_failed: Option<bool>,
     pub never_healthy: Option<bool>,
     pub latency_ms: Option<u64>,
@@ -142,6 +146,7 @@ impl Faults {
             rate_limit_per_minute,
             error_rate_5xx,
             fail_next_create_after_commit,
+            drop_next_create_after_commit,
             init_failed,
             never_healthy,
             latency_ms,

@@ -21,13 +21,14 @@ change them later with POST /_standin/faults):
 ";
 
 /// Knob names, as in `Faults` and the `/_standin/faults` JSON.
-const KNOBS: [&str; 10] = [
+const KNOBS: [&str; 11] = [
     "healthy_after_ms",
     "pooler_lag_ms",
     "pause_ms",
     "rate_limit_per_minute",
     "error_rate_5xx",
     "fail_next_create_after_commit",
+    "drop_next_create_after_commit",
     "init_failed",
     "never_healthy",
     "latency_ms",

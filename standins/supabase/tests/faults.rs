@@ -215,3 +215,34 @@ async fn paid_organizations_cannot_pause() {
     assert_eq!(project["status"], "ACTIVE_HEALTHY", "nothing changed");
     standin.shutdown().await.expect("clean shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_can_succeed_but_drop_the_connection() {
+    let standin = common::start(FaultsPatch::default()).await;
+    let api = Api::new(&standin);
+    let (status, _) = api
+        .post(
+            "/_standin/faults",
+            json!({"drop_next_create_after_commit": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let answer = reqwest::Client::new()
+        .post(format!("{}/v1/projects", standin.base_url()))
+        .bearer_auth(common::TOKEN)
+        .json(&json!({"name": "orchestra-dropped", "organization_slug": "faults-org", "db_pass": "dropped-pass"}))
+        .send()
+        .await;
+    let error = answer.expect_err("the connection closes without an answer");
+    assert!(!error.is_status(), "{error}");
+    let (_, projects) = api.get("/v1/projects").await;
+    assert_eq!(
+        projects[0]["name"], "orchestra-dropped",
+        "the project exists anyway"
+    );
+    let dropped_ref = projects[0]["ref"].as_str().unwrap();
+    assert!(database_exists(&format!("sb_{dropped_ref}")).await);
+    api.create_project("faults-org", "orchestra-next", "next-pass")
+        .await;
+    standin.shutdown().await.expect("clean shutdown");
+}

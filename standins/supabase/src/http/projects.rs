@@ -255,7 +255,20 @@ pub(crate) async fn create(
             outcome,
         );
     }
-    let fail_after_commit = std::mem::take(&mut lock(&shared.faults).fail_next_create_after_commit);
+    let (fail_after_commit, drop_after_commit) = {
+        let mut faults = lock(&shared.faults);
+        (
+            std::mem::take(&mut faults.fail_next_create_after_commit),
+            std::mem::take(&mut faults.drop_next_create_after_commit),
+        )
+    };
+    if drop_after_commit {
+        // Unwinding out of the handler ends hyper's connection task before a byte of the answer is written,
+        // so the client sees the connection close. `resume_unwind` skips the panic hook: nothing is printed.
+        std::panic::resume_unwind(Box::new(
+            "supabase-standin: dropping the connection on purpose",
+        ));
+    }
     if fail_after_commit {
         return Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
