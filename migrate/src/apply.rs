@@ -3,11 +3,10 @@
 use std::time::Duration;
 
 use tokio_postgres::Client;
-use tokio_postgres::types::ToSql;
 
-use crate::error::{Error, Result, SqlFailure};
-use crate::exec::{run_statements, set_local_timeouts};
+use crate::error::{Error, Result};
 use crate::history::{self, AppliedMigration, PrismaRow};
+use crate::runner::Runner;
 use crate::source::{Layout, Migration, MigrationSet, sha256_hex};
 
 /// Key of the session advisory lock every apply takes (`"stagesub"` in ASCII). Advisory locks are
@@ -119,14 +118,22 @@ async fn apply_locked(
             plan_supabase(set, &applied)?
         }
     };
-    for plan in plans {
-        let (migration, retry) = match plan {
-            Plan::Skip => continue,
-            Plan::Apply(m) => (m, false),
-            Plan::Retry(m) => (m, true),
-        };
-        apply_one(client, set.layout, migration, retry, options).await?;
-        report.applied.push(migration.name.clone());
+    let todo: Vec<(&Migration, bool)> = plans
+        .into_iter()
+        .filter_map(|plan| match plan {
+            Plan::Skip => None,
+            Plan::Apply(m) => Some((m, false)),
+            Plan::Retry(m) => Some((m, true)),
+        })
+        .collect();
+    if !todo.is_empty() {
+        let runner = Runner::new(client, set.layout, options).await?;
+        for (index, (migration, retry)) in todo.iter().enumerate() {
+            runner
+                .apply_one(migration, *retry, index + 1 == todo.len())
+                .await?;
+            report.applied.push(migration.name.clone());
+        }
     }
     report.already_applied = set
         .names()
@@ -228,122 +235,4 @@ fn plan_supabase<'a>(set: &'a MigrationSet, applied: &[AppliedMigration]) -> Res
         plans.push(Plan::Skip);
     }
     Ok(plans)
-}
-
-async fn apply_one(
-    client: &Client,
-    layout: Layout,
-    migration: &Migration,
-    retry: bool,
-    options: &ApplyOptions,
-) -> Result<()> {
-    let file = migration.path.display().to_string();
-    let begin = format!(
-        "BEGIN;{}",
-        set_local_timeouts(options.statement_timeout, options.lock_timeout)
-    );
-    let db = |action| move |source| Error::Database { action, source };
-    client
-        .batch_execute(&begin)
-        .await
-        .map_err(db("starting a migration transaction"))?;
-    let outcome = async {
-        run_statements(client, &file, &migration.sql, &migration.statements).await?;
-        record_success(client, layout, migration, retry)
-            .await
-            .map_err(|e| {
-                Box::new(SqlFailure {
-                    file: file.clone(),
-                    line: 1,
-                    column: 1,
-                    sqlstate: e.code().map_or("08006", |c| c.code()).to_string(),
-                    message: format!(
-                        "recording the migration failed: {}",
-                        crate::error::describe(&e)
-                    ),
-                    detail: None,
-                    hint: None,
-                })
-            })?;
-        client.batch_execute("COMMIT").await.map_err(|e| {
-            Box::new(crate::exec::locate(
-                &file,
-                &migration.sql,
-                Default::default(),
-                &e,
-            ))
-        })
-    }
-    .await;
-    let Err(failure) = outcome else {
-        return Ok(());
-    };
-    // Best effort: on a broken connection the server rolls back by itself.
-    let _ = client.batch_execute("ROLLBACK").await;
-    if layout == Layout::Prisma {
-        record_failure(client, migration, &failure.to_string())
-            .await
-            .map_err(db("recording the failed migration in _prisma_migrations"))?;
-    }
-    Err(Error::Migration(failure))
-}
-
-async fn record_success(
-    client: &Client,
-    layout: Layout,
-    migration: &Migration,
-    retry: bool,
-) -> Result<(), tokio_postgres::Error> {
-    match layout {
-        Layout::Prisma => {
-            if retry {
-                client
-                    .execute(history::PRISMA_RESOLVE_FAILED, &[&migration.name])
-                    .await?;
-            }
-            client
-                .execute(
-                    history::PRISMA_INSERT_SUCCESS,
-                    &[&migration.checksum, &migration.name],
-                )
-                .await?;
-        }
-        Layout::Supabase => {
-            let name = migration
-                .name
-                .strip_prefix(&format!("{}_", migration.version))
-                .unwrap_or_default();
-            let statements = migration.statements();
-            let params: [&(dyn ToSql + Sync); 3] = [&migration.version, &name, &statements];
-            client.execute(history::SUPABASE_INSERT, &params).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Prisma's record of a failed attempt, in its own transaction after the rollback; earlier
-/// unresolved attempts are marked rolled back so at most one failed row is open per migration.
-async fn record_failure(
-    client: &Client,
-    migration: &Migration,
-    logs: &str,
-) -> Result<(), tokio_postgres::Error> {
-    client.batch_execute("BEGIN").await?;
-    let result = async {
-        client
-            .execute(history::PRISMA_RESOLVE_FAILED, &[&migration.name])
-            .await?;
-        client
-            .execute(
-                history::PRISMA_INSERT_FAILURE,
-                &[&migration.checksum, &migration.name, &logs],
-            )
-            .await?;
-        client.batch_execute("COMMIT").await
-    }
-    .await;
-    if result.is_err() {
-        let _ = client.batch_execute("ROLLBACK").await;
-    }
-    result
 }

@@ -33,6 +33,7 @@ mod connect;
 mod error;
 mod exec;
 mod history;
+mod runner;
 mod seed;
 mod source;
 mod split;

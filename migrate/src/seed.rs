@@ -3,7 +3,7 @@
 use tokio_postgres::Client;
 
 use crate::error::{Error, Result};
-use crate::exec::run_statements;
+use crate::exec::run_script;
 use crate::split::split_statements;
 
 /// The tenant values the seed SQL reads with `current_setting('stagesub.<name>')`.
@@ -50,7 +50,7 @@ pub async fn seed(client: &Client, sql: &str, values: &TenantValues) -> Result<(
             )
             .await
             .map_err(db("setting the tenant values"))?;
-        run_statements(client, SEED_FILE_LABEL, sql, &statements)
+        run_script(client, SEED_FILE_LABEL, sql, &statements)
             .await
             .map_err(Error::Seed)?;
         client

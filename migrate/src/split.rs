@@ -15,6 +15,8 @@ pub struct StatementSpan {
     pub start: usize,
     /// Byte offset one past the last character (semicolon and whitespace excluded).
     pub end: usize,
+    /// False when the piece holds only comments (the server then sees no statement there).
+    pub has_code: bool,
 }
 
 impl StatementSpan {
@@ -64,9 +66,16 @@ pub fn split_statements(sql: &str) -> Vec<StatementSpan> {
     let mut atomic: Option<u32> = None;
     let mut last_word = String::new();
     let mut token_start = 0;
+    let mut has_code = false;
     let mut i = 0;
     while i < b.len() {
         let next = b.get(i + 1).copied();
+        if let State::Ready = state {
+            let comment = matches!((b[i], next), (b'-', Some(b'-')) | (b'/', Some(b'*')));
+            if !comment && !b[i].is_ascii_whitespace() && b[i] != b';' {
+                has_code = true;
+            }
+        }
         match state {
             State::Ready => match b[i] {
                 b'-' if next == Some(b'-') => {
@@ -98,8 +107,9 @@ pub fn split_statements(sql: &str) -> Vec<StatementSpan> {
                     i += 1;
                 }
                 b';' if parens == 0 && atomic.is_none() => {
-                    push_trimmed(sql, token_start, i + 1, &mut out);
+                    push_trimmed(sql, token_start, i + 1, has_code, &mut out);
                     token_start = i + 1;
+                    has_code = false;
                     last_word.clear();
                     i += 1;
                 }
@@ -171,11 +181,11 @@ pub fn split_statements(sql: &str) -> Vec<StatementSpan> {
             }
         }
     }
-    push_trimmed(sql, token_start, b.len(), &mut out);
+    push_trimmed(sql, token_start, b.len(), has_code, &mut out);
     out
 }
 
-fn push_trimmed(sql: &str, start: usize, end: usize, out: &mut Vec<StatementSpan>) {
+fn push_trimmed(sql: &str, start: usize, end: usize, has_code: bool, out: &mut Vec<StatementSpan>) {
     // A `\` escape at the very end may step past the end; clamp.
     let end = end.min(sql.len());
     if start >= end {
@@ -191,6 +201,7 @@ fn push_trimmed(sql: &str, start: usize, end: usize, out: &mut Vec<StatementSpan
     out.push(StatementSpan {
         start: start + lead,
         end: start + lead + trimmed.len(),
+        has_code,
     });
 }
 
@@ -264,6 +275,14 @@ mod tests {
     fn empty_and_whitespace_only_pieces_are_dropped() {
         assert!(texts("  ;\n ; \n").is_empty());
         assert_eq!(texts("select 1"), vec!["select 1"]);
+    }
+
+    #[test]
+    fn comment_only_pieces_are_kept_but_marked() {
+        let sql = "-- a\nselect 1; /* only */ ; -- tail";
+        let code: Vec<bool> = split_statements(sql).iter().map(|s| s.has_code).collect();
+        assert_eq!(texts(sql), vec!["-- a\nselect 1", "/* only */", "-- tail"]);
+        assert_eq!(code, vec![true, false, false]);
     }
 
     #[test]
