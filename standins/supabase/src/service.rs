@@ -8,8 +8,7 @@ use crate::config::Faults;
 use crate::metering::{RateLimiter, Stats};
 use crate::state::{Status, Store};
 
-/// Everything the HTTP handlers share.
-#[derive(Debug)]
+/// Everything the HTTP handlers share. `Debug` leaves out the token.
 pub(crate) struct Shared {
     pub(crate) store: Mutex<Store>,
     pub(crate) faults: Mutex<Faults>,
@@ -20,6 +19,18 @@ pub(crate) struct Shared {
     pub(crate) token: Option<String>,
     /// `database.version` in answers: the real server's version.
     pub(crate) server_version: String,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("store", &self.store)
+            .field("faults", &self.faults)
+            .field("admin", &self.admin)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("server_version", &self.server_version)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Locks a mutex, ignoring poisoning: the data stays usable after a panicking handler.

@@ -51,7 +51,7 @@ async fn binary_prints_its_address_serves_and_cleans_up_on_sigterm() {
     assert_eq!(
         response.headers()["x-ratelimit-limit"],
         "50",
-        "knob flags are applied"
+        "knobs from the environment are applied"
     );
     let created: serde_json::Value = response.json().await.expect("JSON");
     let database = format!("sb_{}", created["ref"].as_str().unwrap());

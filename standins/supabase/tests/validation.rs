@@ -125,7 +125,16 @@ async fn create_rejects_bodies_the_real_api_rejects() {
 async fn calls_without_a_valid_bearer_token_are_unauthorized() {
     let mut config = supabase_standin::Config::new(common::database_url());
     config.token = Some("sbp_configuredtoken".into());
+    assert!(
+        !format!("{config:?}").contains("sbp_configuredtoken"),
+        "Debug redacts the token"
+    );
     let configured = supabase_standin::start(config).await.expect("starts");
+    let debug = format!("{configured:?}");
+    assert!(
+        !debug.contains("sbp_configuredtoken") && !debug.contains(&common::database_url()),
+        "Debug redacts secrets: {debug}"
+    );
     let api = Api::new(&configured);
     for token in [None, Some(common::TOKEN), Some("sbp_wrong")] {
         let (status, body) = api.with_token(token).get("/v1/projects").await;
