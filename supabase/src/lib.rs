@@ -63,4 +63,4 @@ pub use settings::{
     SslEnforcement, SslEnforcementConfig, SslEnforcementRequest,
 };
 pub use status::{ProjectStatus, ServiceStatus};
-pub use wait::REQUIRED_SERVICES;
+pub use wait::{INACTIVE_GRACE_POLLS, REQUIRED_SERVICES};

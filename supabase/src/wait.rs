@@ -15,24 +15,31 @@ use crate::status::{ProjectStatus, ServiceStatus};
 /// which CI reaches it.
 pub const REQUIRED_SERVICES: [&str; 2] = ["db", "pooler"];
 
+/// Polls in a row that may read `INACTIVE` before [`Client::wait_until_healthy`] gives up: right
+/// after a restore request the status may not have flipped to `RESTORING` yet.
+pub const INACTIVE_GRACE_POLLS: u32 = 3;
+
 impl Client {
     /// Polls until the project is `ACTIVE_HEALTHY` and its `db` and `pooler` services both
     /// report `ACTIVE_HEALTHY`.
     ///
     /// Keeps polling on transitional statuses, on a 404 right after creation, on the pooler's
     /// early `UNHEALTHY`/`not found`, and on transient API errors; fails at once with the
-    /// status name on terminal ones (`INIT_FAILED`, `INACTIVE`, …); at `deadline` fails with
-    /// the last status seen.
+    /// status name on terminal ones (`INIT_FAILED`, `REMOVED`, …; `INACTIVE` after
+    /// [`INACTIVE_GRACE_POLLS`] polls in a row); at `deadline` (a `std` or `tokio` instant)
+    /// fails with the last status seen.
     pub async fn wait_until_healthy(
         &self,
         project_ref: &str,
-        deadline: Instant,
+        deadline: impl Into<Instant>,
         poll: BackoffPolicy,
     ) -> Result<Project> {
         const WAITING_FOR: &str = "ACTIVE_HEALTHY with healthy db and pooler";
+        let deadline = deadline.into();
         let started = Instant::now();
         let mut last_seen = String::from("nothing yet");
         let mut attempt = 0;
+        let mut inactive_polls = 0;
         loop {
             let polled = tokio::time::timeout_at(deadline, async {
                 let Some(project) = self.get_project(project_ref).await? else {
@@ -49,7 +56,13 @@ impl Client {
                 Err(_elapsed) => {}
                 Ok(Ok(Poll::NotFound)) => last_seen = "not found (404)".into(),
                 Ok(Ok(Poll::Status(project))) => {
-                    if project.status.is_terminal_failure() {
+                    inactive_polls = match project.status {
+                        ProjectStatus::Inactive => inactive_polls + 1,
+                        _ => 0,
+                    };
+                    let grace = project.status == ProjectStatus::Inactive
+                        && inactive_polls < INACTIVE_GRACE_POLLS;
+                    if project.status.is_terminal_failure() && !grace {
                         return Err(Error::ProjectFailed {
                             project_ref: project_ref.to_owned(),
                             status: project.status.to_string(),
@@ -84,8 +97,9 @@ impl Client {
         &self,
         project_ref: &str,
         target: ProjectStatus,
-        deadline: Instant,
+        deadline: impl Into<Instant>,
     ) -> Result<Project> {
+        let deadline = deadline.into();
         let waiting_for = target.to_string();
         let poll = self.inner.poll.clone();
         let started = Instant::now();
@@ -125,7 +139,12 @@ impl Client {
     }
 
     /// Polls until `GET /v1/projects/{ref}` answers 404 (or the status is `REMOVED`).
-    pub async fn wait_until_gone(&self, project_ref: &str, deadline: Instant) -> Result<()> {
+    pub async fn wait_until_gone(
+        &self,
+        project_ref: &str,
+        deadline: impl Into<Instant>,
+    ) -> Result<()> {
+        let deadline = deadline.into();
         let poll = self.inner.poll.clone();
         let started = Instant::now();
         let mut last_seen = String::from("nothing yet");

@@ -93,6 +93,53 @@ async fn fails_fast_on_a_terminal_status() {
 }
 
 #[tokio::test]
+async fn inactive_fails_after_a_short_grace_but_a_late_restore_is_waited_for() {
+    let fake = Fake::start().await;
+    let r = fake.state().add_project("org", "orchestra-a", "INACTIVE");
+    // Right after POST restore the status may still read INACTIVE.
+    script(
+        &fake,
+        &r,
+        &["INACTIVE", "INACTIVE", "RESTORING", "ACTIVE_HEALTHY"],
+    );
+    let client = fake.client();
+    client
+        .wait_until_healthy(&r, soon(5000), poll())
+        .await
+        .unwrap();
+
+    script(&fake, &r, &["INACTIVE"]);
+    let err = client
+        .wait_until_healthy(&r, soon(5000), poll())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::ProjectFailed { status, .. } if status == "INACTIVE"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn accepts_std_deadlines() {
+    let fake = Fake::start().await;
+    let r = fake
+        .state()
+        .add_project("org", "orchestra-a", "ACTIVE_HEALTHY");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let client = fake.client();
+    client
+        .wait_until_healthy(&r, deadline, poll())
+        .await
+        .unwrap();
+    client
+        .wait_until_status(&r, ProjectStatus::ActiveHealthy, deadline)
+        .await
+        .unwrap();
+    fake.state().projects.clear();
+    client.wait_until_gone(&r, deadline).await.unwrap();
+}
+
+#[tokio::test]
 async fn reports_the_last_status_at_the_deadline() {
     let fake = Fake::start().await;
     let r = fake.state().add_project("org", "orchestra-a", "RESTARTING");
