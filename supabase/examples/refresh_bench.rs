@@ -83,7 +83,7 @@ async fn main() {
     let sample = 30.min(n);
     let started = Instant::now();
     let mut tasks = JoinSet::new();
-    for r in refs.iter().take(sample).cloned() {
+    for r in refs.into_iter().take(sample) {
         let (client, slots) = (client.clone(), slots.clone());
         tasks.spawn(async move {
             let _slot = slots.acquire().await.unwrap();
