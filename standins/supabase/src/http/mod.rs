@@ -1,6 +1,7 @@
 //! The HTTP surface: `/v1` (the Management API subset) behind auth, rate limit and fault injection, and
 //! `/_standin` (test controls, no auth).
 
+mod create_body;
 mod gate;
 mod lifecycle;
 mod organizations;

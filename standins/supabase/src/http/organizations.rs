@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use serde_json::{Value, json};
 
-use super::projects::valid_slug;
+use super::create_body::valid_slug;
 use super::{ApiError, views};
 use crate::service::{Shared, lock};
 use crate::state::{Project, Status};

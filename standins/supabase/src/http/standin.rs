@@ -9,7 +9,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::projects::{REGIONS, new_project, valid_slug};
+use super::create_body::{REGIONS, valid_slug};
+use super::projects::new_project;
 use super::{ApiError, parse_body};
 use crate::config::{Faults, FaultsPatch};
 use crate::metering::Stats;
