@@ -81,5 +81,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Writes tenant files into the infra repository.
 pub trait Publisher: Send + Sync + std::fmt::Debug {
     /// Commits `change` (idempotently) according to the publisher's commit mode.
-    fn publish<'a>(&'a self, change: &'a TenantChange) -> BoxFuture<'a, Result<Published, PublishError>>;
+    fn publish<'a>(
+        &'a self,
+        change: &'a TenantChange,
+    ) -> BoxFuture<'a, Result<Published, PublishError>>;
 }

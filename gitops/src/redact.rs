@@ -44,16 +44,27 @@ mod tests {
     #[test]
     fn hides_user_info_in_urls() {
         assert_eq!(
-            redact_credentials("fatal: unable to access 'https://x-access-token:ghp_abc@github.com/o/r.git/': 403"),
+            redact_credentials(
+                "fatal: unable to access 'https://x-access-token:ghp_abc@github.com/o/r.git/': 403"
+            ),
             "fatal: unable to access 'https://***@github.com/o/r.git/': 403"
         );
-        assert_eq!(redact_credentials("ssh://git@host:22/r"), "ssh://***@host:22/r");
-        assert_eq!(redact_credentials("https://host/r and file:///tmp/x"), "https://host/r and file:///tmp/x");
+        assert_eq!(
+            redact_credentials("ssh://git@host:22/r"),
+            "ssh://***@host:22/r"
+        );
+        assert_eq!(
+            redact_credentials("https://host/r and file:///tmp/x"),
+            "https://host/r and file:///tmp/x"
+        );
         assert_eq!(redact_credentials("no url"), "no url");
     }
 
     #[test]
     fn scrub_removes_secrets() {
-        assert_eq!(scrub("token ghs_secret123 refused", &["ghs_secret123", ""]), "token *** refused");
+        assert_eq!(
+            scrub("token ghs_secret123 refused", &["ghs_secret123", ""]),
+            "token *** refused"
+        );
     }
 }

@@ -7,7 +7,9 @@ pub(crate) fn change(change: &TenantChange) -> Result<(), PublishError> {
     let sub = &change.subdomain;
     let sub_ok = !sub.is_empty()
         && sub.len() <= 63
-        && sub.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && sub
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !sub.starts_with('-')
         && !sub.ends_with('-');
     if !sub_ok {
@@ -20,7 +22,9 @@ pub(crate) fn change(change: &TenantChange) -> Result<(), PublishError> {
         && !path.starts_with('/')
         && !path.contains('\\')
         && !path.chars().any(char::is_control)
-        && path.split('/').all(|part| !part.is_empty() && part != "." && part != ".." && part != ".git");
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != ".." && part != ".git");
     if !path_ok {
         return Err(PublishError::Permanent(format!(
             "tenant file path {path:?} must be relative to the repository root, without empty, `.`, `..` or `.git` parts"

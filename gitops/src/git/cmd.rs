@@ -56,7 +56,11 @@ impl Git {
             // Abort transfers that stall instead of hanging until the overall limit.
             .env("GIT_HTTP_LOW_SPEED_LIMIT", "1000")
             .env("GIT_HTTP_LOW_SPEED_TIME", "30")
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -65,7 +69,9 @@ impl Git {
         }
         let what = describe(args);
         let mut child = cmd.spawn().map_err(|e| {
-            PublishError::Permanent(format!("cannot run git ({e}); install git and put it on PATH"))
+            PublishError::Permanent(format!(
+                "cannot run git ({e}); install git and put it on PATH"
+            ))
         })?;
         if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
             let input = input.to_vec();
@@ -77,7 +83,10 @@ impl Git {
         let output = match tokio::time::timeout(limit, child.wait_with_output()).await {
             Ok(Ok(output)) => output,
             Ok(Err(e)) => {
-                return Err(PublishError::Transient { message: format!("{what} failed: {e}"), retry_after: None });
+                return Err(PublishError::Transient {
+                    message: format!("{what} failed: {e}"),
+                    retry_after: None,
+                });
             }
             Err(_) => {
                 return Err(PublishError::Transient {
@@ -112,7 +121,17 @@ impl Git {
 
 /// Names a command for messages, without any URL argument (those may carry credentials).
 pub(crate) fn describe(args: &[&str]) -> String {
-    let shown: Vec<&str> = args.iter().take(2).map(|a| if a.contains("://") || a.contains('@') { "<remote>" } else { a }).collect();
+    let shown: Vec<&str> = args
+        .iter()
+        .take(2)
+        .map(|a| {
+            if a.contains("://") || a.contains('@') {
+                "<remote>"
+            } else {
+                a
+            }
+        })
+        .collect();
     format!("git {}", shown.join(" "))
 }
 
@@ -142,7 +161,10 @@ pub(crate) fn classify(what: &str, stderr: &str) -> PublishError {
     if PERMANENT.iter().any(|p| lower.contains(p)) {
         PublishError::Permanent(message)
     } else {
-        PublishError::Transient { message, retry_after: None }
+        PublishError::Transient {
+            message,
+            retry_after: None,
+        }
     }
 }
 
@@ -165,7 +187,10 @@ mod tests {
             "fatal: repository 'http://127.0.0.1:9/none.git/' not found",
             "fatal: could not read Username for 'https://h': terminal prompts disabled",
         ] {
-            assert!(matches!(classify("git fetch", stderr), PublishError::Permanent(_)), "{stderr}");
+            assert!(
+                matches!(classify("git fetch", stderr), PublishError::Permanent(_)),
+                "{stderr}"
+            );
         }
     }
 
@@ -176,12 +201,21 @@ mod tests {
             "error: RPC failed; HTTP 502 curl 22 The requested URL returned error: 502",
             "fatal: the remote end hung up unexpectedly",
         ] {
-            assert!(matches!(classify("git fetch", stderr), PublishError::Transient { .. }), "{stderr}");
+            assert!(
+                matches!(
+                    classify("git fetch", stderr),
+                    PublishError::Transient { .. }
+                ),
+                "{stderr}"
+            );
         }
     }
 
     #[test]
     fn describe_hides_urls() {
-        assert_eq!(describe(&["ls-remote", "https://u:p@h/r"]), "git ls-remote <remote>");
+        assert_eq!(
+            describe(&["ls-remote", "https://u:p@h/r"]),
+            "git ls-remote <remote>"
+        );
     }
 }

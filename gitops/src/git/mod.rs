@@ -80,9 +80,18 @@ impl GitCliPublisher {
     ///
     /// Does not contact the remote; a wrong URL or refused credentials show up on the first publish.
     pub fn new(config: GitCliConfig) -> Result<GitCliPublisher, PublishError> {
-        let GitCliConfig { remote_url, base_branch, mode, work_dir, author_name, author_email } = config;
+        let GitCliConfig {
+            remote_url,
+            base_branch,
+            mode,
+            work_dir,
+            author_name,
+            author_email,
+        } = config;
         if remote_url.trim().is_empty() {
-            return Err(PublishError::Permanent("GIT_REMOTE_URL is empty; set it to a URL git can push to".into()));
+            return Err(PublishError::Permanent(
+                "GIT_REMOTE_URL is empty; set it to a URL git can push to".into(),
+            ));
         }
         if !valid_branch_name(&base_branch) {
             return Err(PublishError::Permanent(format!(
@@ -99,7 +108,11 @@ impl GitCliPublisher {
             remote_url,
             base_branch,
             mode,
-            git: Git { git_dir: work_dir, author_name, author_email },
+            git: Git {
+                git_dir: work_dir,
+                author_name,
+                author_email,
+            },
             lock: tokio::sync::Mutex::new(()),
         })
     }
@@ -111,7 +124,15 @@ impl GitCliPublisher {
             CommitMode::Direct => self.base_branch.clone(),
             CommitMode::PullRequest => validate::pr_branch(&change.subdomain),
         };
-        let blob = self.git.ok(&["hash-object", "-w", "--stdin"], Some(change.content.as_bytes()), &[], LOCAL_TIMEOUT).await?;
+        let blob = self
+            .git
+            .ok(
+                &["hash-object", "-w", "--stdin"],
+                Some(change.content.as_bytes()),
+                &[],
+                LOCAL_TIMEOUT,
+            )
+            .await?;
         for attempt in 1..=MAX_ATTEMPTS {
             let heads = self.fetch_heads(&[&self.base_branch, &branch]).await?;
             let Some(base_tip) = heads[0].clone() else {
@@ -124,14 +145,30 @@ impl GitCliPublisher {
             let parent = branch_tip.clone().unwrap_or_else(|| base_tip.clone());
             if self.blob_at(&parent, &change.path).await?.as_deref() == Some(blob.as_str()) {
                 // Already there: a repeated delivery, or the change was merged and its branch deleted.
-                let holder = if branch_tip.is_some() { branch.clone() } else { self.base_branch.clone() };
-                return Ok(Published { branch: holder, commit_sha: parent, pull_request_url: None, changed: false });
+                let holder = if branch_tip.is_some() {
+                    branch.clone()
+                } else {
+                    self.base_branch.clone()
+                };
+                return Ok(Published {
+                    branch: holder,
+                    commit_sha: parent,
+                    pull_request_url: None,
+                    changed: false,
+                });
             }
-            let commit = self.commit_on(&parent, &change.path, &blob, &change.commit_message).await?;
+            let commit = self
+                .commit_on(&parent, &change.path, &blob, &change.commit_message)
+                .await?;
             match self.push(&commit, &branch).await? {
                 PushOutcome::Pushed => {
                     tracing::info!(branch = %branch, commit = %commit, path = %change.path, "pushed tenant file");
-                    return Ok(Published { branch, commit_sha: commit, pull_request_url: None, changed: true });
+                    return Ok(Published {
+                        branch,
+                        commit_sha: commit,
+                        pull_request_url: None,
+                        changed: true,
+                    });
                 }
                 PushOutcome::Moved(reason) => {
                     tracing::debug!(branch = %branch, attempt, reason = %reason, "remote branch moved; re-applying");
@@ -140,7 +177,9 @@ impl GitCliPublisher {
             }
         }
         Err(PublishError::Transient {
-            message: format!("branch {branch:?} kept moving on the remote; gave up after {MAX_ATTEMPTS} attempts"),
+            message: format!(
+                "branch {branch:?} kept moving on the remote; gave up after {MAX_ATTEMPTS} attempts"
+            ),
             retry_after: None,
         })
     }
@@ -148,21 +187,63 @@ impl GitCliPublisher {
     /// The blob id of `path` in `commit`, if the file exists there.
     async fn blob_at(&self, commit: &str, path: &str) -> Result<Option<String>, PublishError> {
         let spec = format!("{commit}:{path}");
-        let out = self.git.run(&["rev-parse", "--verify", "--quiet", &spec], None, &[], LOCAL_TIMEOUT).await?;
+        let out = self
+            .git
+            .run(
+                &["rev-parse", "--verify", "--quiet", &spec],
+                None,
+                &[],
+                LOCAL_TIMEOUT,
+            )
+            .await?;
         Ok(out.success.then(|| out.stdout.trim().to_owned()))
     }
 
     /// A commit on `parent` whose tree is `parent`'s with `path` set to `blob`.
-    async fn commit_on(&self, parent: &str, path: &str, blob: &str, message: &str) -> Result<String, PublishError> {
-        let index = self.git.git_dir.join(format!("stagesub-index-{}", std::process::id()));
+    async fn commit_on(
+        &self,
+        parent: &str,
+        path: &str,
+        blob: &str,
+        message: &str,
+    ) -> Result<String, PublishError> {
+        let index = self
+            .git
+            .git_dir
+            .join(format!("stagesub-index-{}", std::process::id()));
         let env = [("GIT_INDEX_FILE", index.clone().into_os_string())];
         let result = async {
-            self.git.ok(&["read-tree", parent], None, &env, LOCAL_TIMEOUT).await?;
-            let info = format!("100644,{blob},{path}");
-            self.git.ok(&["update-index", "--add", "--cacheinfo", &info], None, &env, LOCAL_TIMEOUT).await?;
-            let tree = self.git.ok(&["write-tree"], None, &env, LOCAL_TIMEOUT).await?;
             self.git
-                .ok(&["commit-tree", "--no-gpg-sign", &tree, "-p", parent, "-F", "-"], Some(message.as_bytes()), &[], LOCAL_TIMEOUT)
+                .ok(&["read-tree", parent], None, &env, LOCAL_TIMEOUT)
+                .await?;
+            let info = format!("100644,{blob},{path}");
+            self.git
+                .ok(
+                    &["update-index", "--add", "--cacheinfo", &info],
+                    None,
+                    &env,
+                    LOCAL_TIMEOUT,
+                )
+                .await?;
+            let tree = self
+                .git
+                .ok(&["write-tree"], None, &env, LOCAL_TIMEOUT)
+                .await?;
+            self.git
+                .ok(
+                    &[
+                        "commit-tree",
+                        "--no-gpg-sign",
+                        &tree,
+                        "-p",
+                        parent,
+                        "-F",
+                        "-",
+                    ],
+                    Some(message.as_bytes()),
+                    &[],
+                    LOCAL_TIMEOUT,
+                )
                 .await
         }
         .await;
@@ -176,7 +257,10 @@ impl GitCliPublisher {
 }
 
 impl Publisher for GitCliPublisher {
-    fn publish<'a>(&'a self, change: &'a TenantChange) -> BoxFuture<'a, Result<Published, PublishError>> {
+    fn publish<'a>(
+        &'a self,
+        change: &'a TenantChange,
+    ) -> BoxFuture<'a, Result<Published, PublishError>> {
         Box::pin(self.publish_serialized(change))
     }
 }
@@ -184,7 +268,10 @@ impl Publisher for GitCliPublisher {
 /// Wait before re-applying after a rejected push: grows, with jitter so replicas spread out.
 fn backoff(attempt: u32) -> Duration {
     let base = 20u64 << attempt.min(5);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     Duration::from_millis(base + u64::from(nanos) % base)
 }
 
@@ -198,7 +285,9 @@ pub(crate) fn valid_branch_name(name: &str) -> bool {
         && !name.contains("..")
         && !name.contains("//")
         && !name.contains("@{")
-        && name.chars().all(|c| !c.is_control() && !" ~^:?*[\\".contains(c))
+        && name
+            .chars()
+            .all(|c| !c.is_control() && !" ~^:?*[\\".contains(c))
 }
 
 /// Creates the bare cache repository in `dir` unless one is already there.
@@ -207,9 +296,15 @@ fn init_cache(dir: &Path) -> Result<(), PublishError> {
         return Ok(());
     }
     std::fs::create_dir_all(dir).map_err(|e| {
-        PublishError::Permanent(format!("cannot create the git work dir {}: {e}", dir.display()))
+        PublishError::Permanent(format!(
+            "cannot create the git work dir {}: {e}",
+            dir.display()
+        ))
     })?;
-    if std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false) {
+    if std::fs::read_dir(dir)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false)
+    {
         return Err(PublishError::Permanent(format!(
             "git work dir {} is not empty and not a repository this publisher made; give it an empty or new directory",
             dir.display()
@@ -221,7 +316,11 @@ fn init_cache(dir: &Path) -> Result<(), PublishError> {
         .env("GIT_TERMINAL_PROMPT", "0")
         .stdin(std::process::Stdio::null())
         .output()
-        .map_err(|e| PublishError::Permanent(format!("cannot run git ({e}); install git and put it on PATH")))?;
+        .map_err(|e| {
+            PublishError::Permanent(format!(
+                "cannot run git ({e}); install git and put it on PATH"
+            ))
+        })?;
     if !status.status.success() {
         return Err(PublishError::Permanent(format!(
             "git init in {} failed: {}",

@@ -16,7 +16,10 @@ pub(super) enum PushOutcome {
 impl GitCliPublisher {
     /// The remote tips of `branches` (None where the branch does not exist), with their objects
     /// present in the cache repository.
-    pub(super) async fn fetch_heads(&self, branches: &[&str]) -> Result<Vec<Option<String>>, PublishError> {
+    pub(super) async fn fetch_heads(
+        &self,
+        branches: &[&str],
+    ) -> Result<Vec<Option<String>>, PublishError> {
         let refs: Vec<String> = branches.iter().map(|b| format!("refs/heads/{b}")).collect();
         let mut args = vec!["ls-remote", "--heads", "--", self.remote_url.as_str()];
         args.extend(refs.iter().map(String::as_str));
@@ -37,7 +40,11 @@ impl GitCliPublisher {
             if let Some(sha) = tip {
                 let probe = format!("{sha}^{{commit}}");
                 if !missing.contains(branch)
-                    && !self.git.run(&["cat-file", "-e", &probe], None, &[], LOCAL_TIMEOUT).await?.success
+                    && !self
+                        .git
+                        .run(&["cat-file", "-e", &probe], None, &[], LOCAL_TIMEOUT)
+                        .await?
+                        .success
                 {
                     missing.push(*branch);
                 }
@@ -46,8 +53,18 @@ impl GitCliPublisher {
         if missing.is_empty() {
             return Ok(tips);
         }
-        let specs: Vec<String> = missing.iter().map(|b| format!("+refs/heads/{b}:refs/remotes/origin/{b}")).collect();
-        let mut args = vec!["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", self.remote_url.as_str()];
+        let specs: Vec<String> = missing
+            .iter()
+            .map(|b| format!("+refs/heads/{b}:refs/remotes/origin/{b}"))
+            .collect();
+        let mut args = vec![
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--",
+            self.remote_url.as_str(),
+        ];
         args.extend(specs.iter().map(String::as_str));
         self.git.ok(&args, None, &[], NETWORK_TIMEOUT).await?;
         // A fetched tip may be newer than what ls-remote saw: the fetched ref is the truth.
@@ -55,16 +72,31 @@ impl GitCliPublisher {
         for (branch, tip) in branches.iter().zip(fresh.iter_mut()) {
             if missing.contains(branch) {
                 let local = format!("refs/remotes/origin/{branch}");
-                *tip = Some(self.git.ok(&["rev-parse", "--verify", &local], None, &[], LOCAL_TIMEOUT).await?);
+                *tip = Some(
+                    self.git
+                        .ok(&["rev-parse", "--verify", &local], None, &[], LOCAL_TIMEOUT)
+                        .await?,
+                );
             }
         }
         Ok(fresh)
     }
 
     /// Pushes `commit` to `branch` as a fast-forward (or creation).
-    pub(super) async fn push(&self, commit: &str, branch: &str) -> Result<PushOutcome, PublishError> {
+    pub(super) async fn push(
+        &self,
+        commit: &str,
+        branch: &str,
+    ) -> Result<PushOutcome, PublishError> {
         let refspec = format!("{commit}:refs/heads/{branch}");
-        let args = ["push", "--porcelain", "--quiet", "--", self.remote_url.as_str(), refspec.as_str()];
+        let args = [
+            "push",
+            "--porcelain",
+            "--quiet",
+            "--",
+            self.remote_url.as_str(),
+            refspec.as_str(),
+        ];
         let out = self.git.run(&args, None, &[], NETWORK_TIMEOUT).await?;
         if out.success {
             return Ok(PushOutcome::Pushed);
@@ -72,12 +104,21 @@ impl GitCliPublisher {
         // Porcelain: a line `!<TAB>from:to<TAB>[rejected] (reason)` per refused ref.
         if let Some(line) = out.stdout.lines().find(|l| l.starts_with('!')) {
             let reason = line.rsplit('\t').next().unwrap_or(line).to_owned();
-            const MOVED: &[&str] =
-                &["fetch first", "non-fast-forward", "stale info", "cannot lock ref", "failed to update ref", "incorrect old value", "already exists"];
+            const MOVED: &[&str] = &[
+                "fetch first",
+                "non-fast-forward",
+                "stale info",
+                "cannot lock ref",
+                "failed to update ref",
+                "incorrect old value",
+                "already exists",
+            ];
             if MOVED.iter().any(|m| reason.contains(m)) {
                 return Ok(PushOutcome::Moved(reason));
             }
-            return Err(PublishError::Permanent(format!("the remote refused the push to {branch:?}: {reason}")));
+            return Err(PublishError::Permanent(format!(
+                "the remote refused the push to {branch:?}: {reason}"
+            )));
         }
         Err(classify(&describe(&args), &out.stderr))
     }

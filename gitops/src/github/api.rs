@@ -34,7 +34,11 @@ impl Reply {
     /// GitHub's `message`, plus the messages of any validation `errors`.
     pub(crate) fn message(&self) -> String {
         let json = self.json();
-        let mut text = json.get("message").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let mut text = json
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         if let Some(errors) = json.get("errors").and_then(Value::as_array) {
             for e in errors {
                 if let Some(m) = e.get("message").and_then(Value::as_str) {
@@ -69,26 +73,56 @@ pub(crate) enum Method {
 
 impl Api {
     /// Sends one request; `path` is relative to the API base (e.g. `/repos/o/r/pulls`).
-    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply, PublishError> {
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, PublishError> {
         let sent = match method {
             Method::Get => self.crab._get(path).await,
             Method::Post => self.crab._post(path, body).await,
             Method::Put => self.crab._put(path, body).await,
         };
         let response = sent.map_err(|e| PublishError::Transient {
-            message: self.scrub(&format!("{method:?} {path}: cannot reach the GitHub API: {}", error_chain(&e))),
+            message: self.scrub(&format!(
+                "{method:?} {path}: cannot reach the GitHub API: {}",
+                error_chain(&e)
+            )),
             retry_after: None,
         })?;
         let status = response.status().as_u16();
-        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let (retry_after, remaining, reset) =
-            (header("retry-after"), header("x-ratelimit-remaining"), header("x-ratelimit-reset"));
-        let body = self.crab.body_to_string(response).await.map_err(|e| PublishError::Transient {
-            message: self.scrub(&format!("{method:?} {path}: reading the answer failed: {}", error_chain(&e))),
-            retry_after: None,
-        })?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (retry_after, remaining, reset) = (
+            header("retry-after"),
+            header("x-ratelimit-remaining"),
+            header("x-ratelimit-reset"),
+        );
+        let body =
+            self.crab
+                .body_to_string(response)
+                .await
+                .map_err(|e| PublishError::Transient {
+                    message: self.scrub(&format!(
+                        "{method:?} {path}: reading the answer failed: {}",
+                        error_chain(&e)
+                    )),
+                    retry_after: None,
+                })?;
         tracing::debug!(?method, path, status, "github api call");
-        Ok(Reply { status, retry_after, remaining, reset, body })
+        Ok(Reply {
+            status,
+            retry_after,
+            remaining,
+            reset,
+            body,
+        })
     }
 
     /// The error for an answer the flow did not expect.
@@ -99,15 +133,25 @@ impl Api {
             reply.message()
         ));
         if let Some(wait) = rate_limit_wait(reply) {
-            return PublishError::Transient { message, retry_after: Some(wait) };
+            return PublishError::Transient {
+                message,
+                retry_after: Some(wait),
+            };
         }
         match reply.status {
-            401 => PublishError::Permanent(format!("{message} (check GITHUB_TOKEN or the GitHub App credentials)")),
-            403 => PublishError::Permanent(format!("{message} (the token or App installation lacks access to the repository)")),
+            401 => PublishError::Permanent(format!(
+                "{message} (check GITHUB_TOKEN or the GitHub App credentials)"
+            )),
+            403 => PublishError::Permanent(format!(
+                "{message} (the token or App installation lacks access to the repository)"
+            )),
             404 => PublishError::Permanent(format!(
                 "{message} (check GITHUB_REPOSITORY and that the token or App installation can see it)"
             )),
-            408 | 409 | 425 | 500..=599 => PublishError::Transient { message, retry_after: None },
+            408 | 409 | 425 | 500..=599 => PublishError::Transient {
+                message,
+                retry_after: None,
+            },
             _ => PublishError::Permanent(message),
         }
     }
@@ -123,12 +167,23 @@ pub(crate) fn rate_limit_wait(reply: &Reply) -> Option<Duration> {
     if reply.status != 403 && reply.status != 429 {
         return None;
     }
-    if let Some(secs) = reply.retry_after.as_deref().and_then(|v| v.trim().parse::<u64>().ok()) {
+    if let Some(secs) = reply
+        .retry_after
+        .as_deref()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
         return Some(Duration::from_secs(secs.max(1)));
     }
     if reply.remaining.as_deref().map(str::trim) == Some("0") {
-        if let Some(reset) = reply.reset.as_deref().and_then(|v| v.trim().parse::<u64>().ok()) {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        if let Some(reset) = reply
+            .reset
+            .as_deref()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
             return Some(Duration::from_secs(reset.saturating_sub(now).max(1)));
         }
         return Some(SECONDARY_LIMIT_WAIT);
@@ -152,8 +207,11 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Everything but RFC 3986's unreserved characters gets encoded.
-const UNRESERVED: &percent_encoding::AsciiSet =
-    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Percent-encodes one path segment or query value.
 pub(crate) fn enc(text: &str) -> String {
@@ -169,7 +227,13 @@ pub(crate) fn enc_path(path: &str) -> String {
 mod tests {
     use super::*;
 
-    fn reply(status: u16, retry_after: Option<&str>, remaining: Option<&str>, reset: Option<&str>, body: &str) -> Reply {
+    fn reply(
+        status: u16,
+        retry_after: Option<&str>,
+        remaining: Option<&str>,
+        reset: Option<&str>,
+        body: &str,
+    ) -> Reply {
         Reply {
             status,
             retry_after: retry_after.map(str::to_owned),
@@ -181,15 +245,39 @@ mod tests {
 
     #[test]
     fn rate_limits_follow_githubs_rules() {
-        assert_eq!(rate_limit_wait(&reply(429, Some("7"), None, None, "")), Some(Duration::from_secs(7)));
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(
+            rate_limit_wait(&reply(429, Some("7"), None, None, "")),
+            Some(Duration::from_secs(7))
+        );
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         let reset = (now + 30).to_string();
         let wait = rate_limit_wait(&reply(403, None, Some("0"), Some(&reset), "")).unwrap();
-        assert!(wait <= Duration::from_secs(30) && wait >= Duration::from_secs(28), "{wait:?}");
+        assert!(
+            wait <= Duration::from_secs(30) && wait >= Duration::from_secs(28),
+            "{wait:?}"
+        );
         let secondary = r#"{"message":"You have exceeded a secondary rate limit"}"#;
-        assert_eq!(rate_limit_wait(&reply(403, None, Some("12"), None, secondary)), Some(SECONDARY_LIMIT_WAIT));
-        assert_eq!(rate_limit_wait(&reply(403, None, Some("12"), None, r#"{"message":"Resource not accessible"}"#)), None);
-        assert_eq!(rate_limit_wait(&reply(500, Some("3"), None, None, "")), None);
+        assert_eq!(
+            rate_limit_wait(&reply(403, None, Some("12"), None, secondary)),
+            Some(SECONDARY_LIMIT_WAIT)
+        );
+        assert_eq!(
+            rate_limit_wait(&reply(
+                403,
+                None,
+                Some("12"),
+                None,
+                r#"{"message":"Resource not accessible"}"#
+            )),
+            None
+        );
+        assert_eq!(
+            rate_limit_wait(&reply(500, Some("3"), None, None, "")),
+            None
+        );
     }
 
     #[test]

@@ -19,7 +19,10 @@ struct FileState {
 }
 
 impl GithubPublisher {
-    pub(super) async fn publish_serialized(&self, change: &TenantChange) -> Result<Published, PublishError> {
+    pub(super) async fn publish_serialized(
+        &self,
+        change: &TenantChange,
+    ) -> Result<Published, PublishError> {
         validate::change(change)?;
         let _serial = self.write_lock.lock().await;
         let base_tip = self.branch_head(&self.base_branch).await?.ok_or_else(|| {
@@ -53,7 +56,12 @@ impl GithubPublisher {
             CommitMode::Direct => None,
             CommitMode::PullRequest => self.ensure_pull_request(change, &branch).await?,
         };
-        Ok(Published { branch, commit_sha, pull_request_url, changed })
+        Ok(Published {
+            branch,
+            commit_sha,
+            pull_request_url,
+            changed,
+        })
     }
 
     /// The commit a branch points at, or None when it does not exist.
@@ -61,9 +69,16 @@ impl GithubPublisher {
         let path = format!("{}/git/ref/heads/{}", self.api.repo_path, enc_path(branch));
         let reply = self.api.call(Method::Get, &path, None).await?;
         match reply.status {
-            200 => sha_at(&reply.json(), &["object", "sha"]).map(Some).ok_or_else(|| bad_shape(&path)),
+            200 => sha_at(&reply.json(), &["object", "sha"])
+                .map(Some)
+                .ok_or_else(|| bad_shape(&path)),
             // 404 for a missing ref; 409 for an empty repository.
-            404 | 409 if !reply.message().to_ascii_lowercase().contains("repository not found") => {
+            404 | 409
+                if !reply
+                    .message()
+                    .to_ascii_lowercase()
+                    .contains("repository not found") =>
+            {
                 if reply.status == 404 && self.repository_missing().await? {
                     return Err(self.api.failure(Method::Get, &path, &reply));
                 }
@@ -75,7 +90,10 @@ impl GithubPublisher {
 
     /// Whether the repository itself is invisible (missing, or no access), as opposed to a missing ref.
     async fn repository_missing(&self) -> Result<bool, PublishError> {
-        let reply = self.api.call(Method::Get, &self.api.repo_path, None).await?;
+        let reply = self
+            .api
+            .call(Method::Get, &self.api.repo_path, None)
+            .await?;
         match reply.status {
             200 => Ok(false),
             404 => Ok(true),
@@ -97,17 +115,32 @@ impl GithubPublisher {
 
     /// The file at `path` on `branch`, or None when it does not exist.
     async fn read_file(&self, path: &str, branch: &str) -> Result<Option<FileState>, PublishError> {
-        let url = format!("{}/contents/{}?ref={}", self.api.repo_path, enc_path(path), enc(branch));
+        let url = format!(
+            "{}/contents/{}?ref={}",
+            self.api.repo_path,
+            enc_path(path),
+            enc(branch)
+        );
         let reply = self.api.call(Method::Get, &url, None).await?;
         match reply.status {
             200 => {
                 let json = reply.json();
                 let sha = sha_at(&json, &["sha"]).ok_or_else(|| bad_shape(&url))?;
-                if json.get("type").and_then(Value::as_str).is_some_and(|t| t != "file") {
-                    return Err(PublishError::Permanent(format!("{path:?} exists in the repository but is not a file")));
+                if json
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t != "file")
+                {
+                    return Err(PublishError::Permanent(format!(
+                        "{path:?} exists in the repository but is not a file"
+                    )));
                 }
-                let encoded: String =
-                    json.get("content").and_then(Value::as_str).unwrap_or_default().split_whitespace().collect();
+                let encoded: String = json
+                    .get("content")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .collect();
                 let content = STANDARD.decode(encoded).map_err(|_| bad_shape(&url))?;
                 Ok(Some(FileState { sha, content }))
             }
@@ -117,7 +150,11 @@ impl GithubPublisher {
     }
 
     /// Makes `branch` hold the change's content: (commit holding it, whether a commit was made now).
-    async fn write_file(&self, change: &TenantChange, branch: &str) -> Result<(String, bool), PublishError> {
+    async fn write_file(
+        &self,
+        change: &TenantChange,
+        branch: &str,
+    ) -> Result<(String, bool), PublishError> {
         let path = format!("{}/contents/{}", self.api.repo_path, enc_path(&change.path));
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let current = self.read_file(&change.path, branch).await?;
@@ -125,7 +162,9 @@ impl GithubPublisher {
                 && file.content == change.content.as_bytes()
             {
                 let head = self.branch_head(branch).await?;
-                let head = head.ok_or_else(|| transient(format!("branch {branch:?} disappeared while publishing")))?;
+                let head = head.ok_or_else(|| {
+                    transient(format!("branch {branch:?} disappeared while publishing"))
+                })?;
                 return Ok((head, false));
             }
             let mut body = json!({
@@ -139,7 +178,8 @@ impl GithubPublisher {
             let reply = self.api.call(Method::Put, &path, Some(&body)).await?;
             match reply.status {
                 200 | 201 => {
-                    let sha = sha_at(&reply.json(), &["commit", "sha"]).ok_or_else(|| bad_shape(&path))?;
+                    let sha = sha_at(&reply.json(), &["commit", "sha"])
+                        .ok_or_else(|| bad_shape(&path))?;
                     tracing::info!(repository = %self.repository, branch, commit = %sha, "committed tenant file");
                     return Ok((sha, true));
                 }
@@ -149,12 +189,19 @@ impl GithubPublisher {
                 _ => return Err(self.api.failure(Method::Put, &path, &reply)),
             }
         }
-        Err(transient(format!("{:?} on {branch:?} kept changing under us; will retry", change.path)))
+        Err(transient(format!(
+            "{:?} on {branch:?} kept changing under us; will retry",
+            change.path
+        )))
     }
 
     /// The open pull request from `branch` to the base, found or created; None when the branch has
     /// nothing to propose.
-    async fn ensure_pull_request(&self, change: &TenantChange, branch: &str) -> Result<Option<String>, PublishError> {
+    async fn ensure_pull_request(
+        &self,
+        change: &TenantChange,
+        branch: &str,
+    ) -> Result<Option<String>, PublishError> {
         if let Some(url) = self.find_pull_request(branch).await? {
             return Ok(Some(url));
         }
@@ -163,14 +210,22 @@ impl GithubPublisher {
         let reply = self.api.call(Method::Post, &path, Some(&body)).await?;
         match reply.status {
             201 | 200 => {
-                let url = reply.json().get("html_url").and_then(Value::as_str).map(str::to_owned);
+                let url = reply
+                    .json()
+                    .get("html_url")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
                 tracing::info!(repository = %self.repository, branch, url = ?url, "opened pull request");
                 url.map(Some).ok_or_else(|| bad_shape(&path))
             }
-            422 if reply.message().contains("already exists") => match self.find_pull_request(branch).await? {
-                Some(url) => Ok(Some(url)),
-                None => Err(transient(format!("GitHub says a pull request for {branch:?} exists but does not list it yet"))),
-            },
+            422 if reply.message().contains("already exists") => {
+                match self.find_pull_request(branch).await? {
+                    Some(url) => Ok(Some(url)),
+                    None => Err(transient(format!(
+                        "GitHub says a pull request for {branch:?} exists but does not list it yet"
+                    ))),
+                }
+            }
             422 if reply.message().contains("No commits between") => Ok(None),
             _ => Err(self.api.failure(Method::Post, &path, &reply)),
         }
@@ -190,18 +245,31 @@ impl GithubPublisher {
         }
         let json = reply.json();
         let list = json.as_array().ok_or_else(|| bad_shape(&path))?;
-        Ok(list.iter().find_map(|pr| pr.get("html_url").and_then(Value::as_str).map(str::to_owned)))
+        Ok(list.iter().find_map(|pr| {
+            pr.get("html_url")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        }))
     }
 }
 
 fn sha_at(json: &Value, keys: &[&str]) -> Option<String> {
-    keys.iter().try_fold(json, |v, k| v.get(k))?.as_str().map(str::to_owned)
+    keys.iter()
+        .try_fold(json, |v, k| v.get(k))?
+        .as_str()
+        .map(str::to_owned)
 }
 
 fn bad_shape(path: &str) -> PublishError {
-    transient(format!("unexpected answer shape from {}", path.split('?').next().unwrap_or(path)))
+    transient(format!(
+        "unexpected answer shape from {}",
+        path.split('?').next().unwrap_or(path)
+    ))
 }
 
 fn transient(message: String) -> PublishError {
-    PublishError::Transient { message, retry_after: None }
+    PublishError::Transient {
+        message,
+        retry_after: None,
+    }
 }

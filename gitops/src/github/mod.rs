@@ -37,7 +37,11 @@ impl std::fmt::Debug for GithubAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             GithubAuth::Token(_) => f.write_str("Token(***)"),
-            GithubAuth::App { app_id, installation_id, .. } => f
+            GithubAuth::App {
+                app_id,
+                installation_id,
+                ..
+            } => f
                 .debug_struct("App")
                 .field("app_id", app_id)
                 .field("private_key_pem", &"***")
@@ -89,29 +93,56 @@ impl GithubPublisher {
     /// Validates the configuration and builds the API client. Must be called inside a Tokio runtime
     /// (octocrab starts its request worker there). Does not contact GitHub.
     pub fn new(config: GithubConfig) -> Result<GithubPublisher, PublishError> {
-        let GithubConfig { api_url, repository, auth, base_branch, mode } = config;
+        let GithubConfig {
+            api_url,
+            repository,
+            auth,
+            base_branch,
+            mode,
+        } = config;
         let (owner, name) = repository
             .split_once('/')
             .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
-            .ok_or_else(|| PublishError::Permanent(format!("GITHUB_REPOSITORY {repository:?} must be owner/repo")))?;
+            .ok_or_else(|| {
+                PublishError::Permanent(format!(
+                    "GITHUB_REPOSITORY {repository:?} must be owner/repo"
+                ))
+            })?;
         if !crate::git::valid_branch_name(&base_branch) {
-            return Err(PublishError::Permanent(format!("GIT_BASE_BRANCH {base_branch:?} is not a valid branch name")));
+            return Err(PublishError::Permanent(format!(
+                "GIT_BASE_BRANCH {base_branch:?} is not a valid branch name"
+            )));
         }
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(PublishError::Permanent("GithubPublisher::new must be called inside a Tokio runtime".into()));
+            return Err(PublishError::Permanent(
+                "GithubPublisher::new must be called inside a Tokio runtime".into(),
+            ));
         }
         let shown_url = redact_credentials(&api_url);
-        let bad_url = |e: octocrab::Error| PublishError::Permanent(format!("GITHUB_API_URL {shown_url:?} is not a usable URL: {e}"));
-        let builder = Octocrab::builder().base_uri(api_url.trim_end_matches('/')).map_err(bad_url)?;
+        let bad_url = |e: octocrab::Error| {
+            PublishError::Permanent(format!(
+                "GITHUB_API_URL {shown_url:?} is not a usable URL: {e}"
+            ))
+        };
+        let builder = Octocrab::builder()
+            .base_uri(api_url.trim_end_matches('/'))
+            .map_err(bad_url)?;
         let (crab, secrets) = match auth {
             GithubAuth::Token(token) => {
                 if token.trim().is_empty() {
                     return Err(PublishError::Permanent("GITHUB_TOKEN is empty".into()));
                 }
-                let crab = builder.personal_token(token.trim().to_owned()).build().map_err(build_failed)?;
+                let crab = builder
+                    .personal_token(token.trim().to_owned())
+                    .build()
+                    .map_err(build_failed)?;
                 (crab, vec![token])
             }
-            GithubAuth::App { app_id, private_key_pem, installation_id } => {
+            GithubAuth::App {
+                app_id,
+                private_key_pem,
+                installation_id,
+            } => {
                 let app = builder
                     .app_from_rsa_pem(octocrab::models::AppId(app_id), private_key_pem.as_bytes())
                     .map_err(|_| {
@@ -122,13 +153,23 @@ impl GithubPublisher {
                     })?
                     .build()
                     .map_err(build_failed)?;
-                let crab = app.installation(octocrab::models::InstallationId(installation_id)).map_err(build_failed)?;
+                let crab = app
+                    .installation(octocrab::models::InstallationId(installation_id))
+                    .map_err(build_failed)?;
                 (crab, vec![private_key_pem])
             }
         };
-        let key = format!("{}|{}", api_url.trim_end_matches('/'), repository.to_ascii_lowercase());
+        let key = format!(
+            "{}|{}",
+            api_url.trim_end_matches('/'),
+            repository.to_ascii_lowercase()
+        );
         Ok(GithubPublisher {
-            api: Api { crab, repo_path: format!("/repos/{}/{}", enc(owner), enc(name)), secrets },
+            api: Api {
+                crab,
+                repo_path: format!("/repos/{}/{}", enc(owner), enc(name)),
+                secrets,
+            },
             owner: owner.to_owned(),
             api_url,
             repository,
@@ -147,7 +188,10 @@ impl GithubPublisher {
 }
 
 impl Publisher for GithubPublisher {
-    fn publish<'a>(&'a self, change: &'a TenantChange) -> BoxFuture<'a, Result<Published, PublishError>> {
+    fn publish<'a>(
+        &'a self,
+        change: &'a TenantChange,
+    ) -> BoxFuture<'a, Result<Published, PublishError>> {
         Box::pin(self.publish_serialized(change))
     }
 }
@@ -159,6 +203,9 @@ fn build_failed(e: octocrab::Error) -> PublishError {
 /// The process-wide write lock of one repository.
 fn repository_lock(key: &str) -> Arc<tokio::sync::Mutex<()>> {
     static LOCKS: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
-    let mut locks = LOCKS.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    let mut locks = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     locks.entry(key.to_owned()).or_default().clone()
 }
