@@ -130,6 +130,23 @@ fn is_local(config: &Config) -> bool {
     })
 }
 
+/// Supavisor's transaction mode (port 6543) hands each transaction to any server session, which
+/// breaks the session advisory lock and `SET` that migrations rely on.
+fn refuse_transaction_pooler(config: &Config) -> Result<()> {
+    let pooler = config
+        .get_hosts()
+        .iter()
+        .any(|host| matches!(host, Host::Tcp(name) if name.ends_with(".pooler.supabase.com")));
+    if pooler && config.get_ports().contains(&6543) {
+        return Err(Error::Config {
+            reason: "the database URL points at Supabase's transaction-mode pooler (port 6543); \
+                     migrations need a session-mode connection: use port 5432 on the same host"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
 /// `url` with the password (userinfo or `password=` parameter) replaced by `***`.
 pub fn redact_url(url: &str) -> String {
     let mut out = url.to_string();
@@ -168,6 +185,7 @@ pub fn redact_url(url: &str) -> String {
 /// on the current Tokio runtime; dropping the client closes it.
 pub async fn connect(url: &str, tls: &TlsOptions) -> Result<Client> {
     let parsed = parse_url(url)?;
+    refuse_transaction_pooler(&parsed.config)?;
     let ca = match (&tls.ca_cert_pem, &parsed.sslrootcert) {
         (Some(pem), _) => Some(pem.clone()),
         (None, Some(path)) => Some(std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -260,6 +278,16 @@ mod tests {
         assert!(is_local(
             &parse_url("postgres://u@127.0.0.1/x").unwrap().config
         ));
+    }
+
+    #[test]
+    fn transaction_mode_pooler_is_refused() {
+        let url = "postgres://postgres.abc:pw@aws-0-eu-central-1.pooler.supabase.com:6543/postgres";
+        let parsed = parse_url(url).unwrap();
+        let err = refuse_transaction_pooler(&parsed.config).unwrap_err();
+        assert!(err.to_string().contains("session-mode"), "{err}");
+        let session = parse_url(&url.replace("6543", "5432")).unwrap();
+        assert!(refuse_transaction_pooler(&session.config).is_ok());
     }
 
     #[test]

@@ -92,6 +92,13 @@ async fn a_held_lock_times_out_with_lock_wait_and_is_released_after_a_run() {
         .unwrap()
         .get(0);
     assert_eq!(timeout, "0");
+    // Per-migration settings were SET LOCAL: the session keeps synchronous commits.
+    let sync: String = client
+        .query_one("SHOW synchronous_commit", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(sync, "on");
 }
 
 #[tokio::test]

@@ -263,3 +263,43 @@ async fn edited_applied_migrations_are_refused_before_anything_runs() {
         );
     }
 }
+
+#[tokio::test]
+async fn errors_without_position_are_counted_past_bodies_and_comment_only_pieces() {
+    let db = TestDb::create("count").await;
+    let dir = TempDir::new("count");
+    dir.write("1_a.sql", "create table a (id int);");
+    dir.write(
+        "2_b.sql",
+        "create function f() returns int language sql as $$ select 1; $$;\n\
+         /* only a comment */ ;\n\
+         create function g() returns int language sql begin atomic select 1; select 2; end;\n\
+         select 'a;b';\n\
+         create table a (id int);\n",
+    );
+    let client = db.client().await;
+    let set = MigrationSet::load(dir.path()).unwrap();
+    let error = apply(&client, &set, &ApplyOptions::default())
+        .await
+        .unwrap_err();
+    let Error::Migration(failure) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        (failure.sqlstate.as_str(), failure.line, failure.column),
+        ("42P07", 5, 1),
+        "{error}"
+    );
+    let functions: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_proc WHERE proname IN ('f', 'g')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        functions, 0,
+        "the functions of the failed migration are rolled back"
+    );
+}
