@@ -80,6 +80,9 @@ pub struct Faults {
     pub latency_ms: u64,
     /// The organization is on a paid plan: pausing is refused with 400.
     pub paid_org: bool,
+    /// Free-plan quota: at most this many projects of one organization that are not `INACTIVE`
+    /// (create and restore beyond it are refused with 400); 0 = no limit. Supabase allows 2.
+    pub max_active_projects: u32,
 }
 
 impl Default for Faults {
@@ -96,6 +99,7 @@ impl Default for Faults {
             never_healthy: false,
             latency_ms: 0,
             paid_org: false,
+            max_active_projects: 0,
         }
     }
 }
@@ -116,6 +120,7 @@ pub struct FaultsPatch {
     pub never_healthy: Option<bool>,
     pub latency_ms: Option<u64>,
     pub paid_org: Option<bool>,
+    pub max_active_projects: Option<u32>,
 }
 
 impl Faults {
@@ -150,7 +155,8 @@ impl Faults {
             init_failed,
             never_healthy,
             latency_ms,
-            paid_org
+            paid_org,
+            max_active_projects
         );
         next.validate()?;
         *self = next;

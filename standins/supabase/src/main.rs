@@ -21,7 +21,7 @@ change them later with POST /_standin/faults):
 ";
 
 /// Knob names, as in `Faults` and the `/_standin/faults` JSON.
-const KNOBS: [&str; 11] = [
+const KNOBS: [&str; 12] = [
     "healthy_after_ms",
     "pooler_lag_ms",
     "pause_ms",
@@ -33,6 +33,7 @@ const KNOBS: [&str; 11] = [
     "never_healthy",
     "latency_ms",
     "paid_org",
+    "max_active_projects",
 ];
 
 #[tokio::main]

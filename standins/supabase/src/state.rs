@@ -178,6 +178,16 @@ impl Store {
             .any(|project| project.organization_slug == organization && project.name == name)
     }
 
+    /// Projects of `organization` that count against the free-plan quota (all but `INACTIVE` ones).
+    pub(crate) fn active_in(&self, organization: &str) -> usize {
+        self.projects
+            .values()
+            .filter(|project| {
+                project.organization_slug == organization && project.status != Status::Inactive
+            })
+            .count()
+    }
+
     /// Projects in creation order.
     pub(crate) fn in_creation_order(&self) -> Vec<&Project> {
         let mut projects: Vec<&Project> = self.projects.values().collect();

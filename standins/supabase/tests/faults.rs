@@ -246,3 +246,62 @@ async fn a_create_can_succeed_but_drop_the_connection() {
         .await;
     standin.shutdown().await.expect("clean shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_free_plan_quota_limits_active_projects() {
+    let standin = common::start(FaultsPatch {
+        max_active_projects: Some(1),
+        ..Default::default()
+    })
+    .await;
+    let api = Api::new(&standin);
+    let first = api
+        .create_project("quota-org", "orchestra-first", "first-pass")
+        .await;
+    let first_ref = first["ref"].as_str().unwrap();
+    let second = json!({"name": "orchestra-second", "organization_slug": "quota-org", "db_pass": "second-pass"});
+    let (status, body) = api.post("/v1/projects", second.clone()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("maximum number of active free projects")
+    );
+    let (status, _) = api
+        .post("/v1/projects", json!({"name": "orchestra-elsewhere", "organization_slug": "other-org", "db_pass": "pass"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "the quota is per organization");
+
+    api.wait_for_status(first_ref, "ACTIVE_HEALTHY").await;
+    assert_eq!(
+        api.call(
+            Method::POST,
+            &format!("/v1/projects/{first_ref}/pause"),
+            None
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    api.wait_for_status(first_ref, "INACTIVE").await;
+    let (status, created) = api.post("/v1/projects", second).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a paused project frees its slot: {created}"
+    );
+    let (status, body) = api
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{first_ref}/restore"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "restoring would exceed the quota: {body}"
+    );
+    standin.shutdown().await.expect("clean shutdown");
+}

@@ -139,19 +139,39 @@ pub(crate) async fn restore(
     State(shared): State<Arc<Shared>>,
     Path(project_ref): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let generation = with_project(&shared, &project_ref, |project| match project.status {
-        Status::Inactive => {
-            project.set_status(Status::Restoring);
-            Ok(project.generation)
+    let limit = shared.faults().max_active_projects as usize;
+    let generation = {
+        let mut store = lock(&shared.store);
+        let active = store
+            .projects
+            .get(&project_ref)
+            .map(|project| store.active_in(&project.organization_slug))
+            .ok_or_else(ApiError::project_not_found)?;
+        let project = store
+            .projects
+            .get_mut(&project_ref)
+            .ok_or_else(ApiError::project_not_found)?;
+        match project.status {
+            Status::Inactive if limit > 0 && active >= limit => {
+                return Err(super::quota_exceeded(&project.organization_slug));
+            }
+            Status::Inactive => {
+                project.set_status(Status::Restoring);
+                project.generation
+            }
+            Status::Pausing => {
+                return Err(ApiError::bad_request(
+                    "Project is still pausing: wait until its status is INACTIVE, then restore",
+                ));
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "Only paused (INACTIVE) projects can be restored; this one is {}",
+                    other.as_str()
+                )));
+            }
         }
-        Status::Pausing => Err(ApiError::bad_request(
-            "Project is still pausing: wait until its status is INACTIVE, then restore",
-        )),
-        other => Err(ApiError::bad_request(format!(
-            "Only paused (INACTIVE) projects can be restored; this one is {}",
-            other.as_str()
-        ))),
-    })??;
+    };
     finish_coming_up(
         shared.clone(),
         project_ref,

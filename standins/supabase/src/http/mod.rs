@@ -113,6 +113,14 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// 400 for the free-plan quota of active projects (the `max_active_projects` knob).
+pub(crate) fn quota_exceeded(organization: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "Organization {organization} has reached its maximum number of active free projects: \
+         pause or delete one first"
+    ))
+}
+
 /// Parses a JSON body, turning serde's complaint (unknown field, missing field, wrong type) into a 400.
 pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {

@@ -54,6 +54,10 @@ pub(crate) async fn create(
     let faults = shared.faults();
     let project = {
         let mut store = lock(&shared.store);
+        let limit = faults.max_active_projects as usize;
+        if limit > 0 && store.active_in(&body.organization_slug) >= limit {
+            return Err(super::quota_exceeded(&body.organization_slug));
+        }
         if store.name_taken(&body.organization_slug, &body.name) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
