@@ -356,3 +356,28 @@ async fn settings_are_stored_and_echoed_in_the_spec_shapes() {
     );
     standin.shutdown().await.expect("clean shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reported_database_host_and_port_are_configurable() {
+    let mut config = supabase_standin::Config::new(common::database_url());
+    config.db_host = Some("db.standin.test".into());
+    config.db_port = Some(6543);
+    let standin = supabase_standin::start(config).await.expect("starts");
+    let api = Api::new(&standin);
+    let project = api
+        .create_project("host-org", "orchestra-host", "host-pass")
+        .await;
+    let project_ref = project["ref"].as_str().unwrap();
+    let (_, fetched) = api.get(&format!("/v1/projects/{project_ref}")).await;
+    assert_eq!(fetched["database"]["host"], "db.standin.test");
+    let entry = api.pooler_entry(project_ref, "transaction").await;
+    assert_eq!(entry["db_host"], "db.standin.test");
+    assert_eq!(entry["db_port"], 6543);
+    assert_eq!(
+        entry["connection_string"],
+        format!(
+            "postgresql://postgres.{project_ref}:[YOUR-PASSWORD]@db.standin.test:6543/sb_{project_ref}"
+        )
+    );
+    standin.shutdown().await.expect("clean shutdown");
+}
