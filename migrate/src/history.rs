@@ -99,8 +99,12 @@ pub(crate) async fn prisma_rows(client: &Client) -> Result<Vec<PrismaRow>> {
 pub(crate) async fn supabase_rows(client: &Client) -> Result<Vec<AppliedMigration>> {
     let rows = client
         .query(
-            "SELECT version, coalesce(name, ''), statements \
-             FROM supabase_migrations.schema_migrations ORDER BY version",
+            // Through to_jsonb so tables of older CLIs (no `name`/`statements`) read too.
+            "SELECT version, coalesce(to_jsonb(m) ->> 'name', ''), \
+                    CASE WHEN jsonb_typeof(to_jsonb(m) -> 'statements') = 'array' THEN \
+                      ARRAY(SELECT e FROM jsonb_array_elements_text(to_jsonb(m) -> 'statements') \
+                        WITH ORDINALITY AS s(e, i) ORDER BY i) END \
+             FROM supabase_migrations.schema_migrations m ORDER BY version",
             &[],
         )
         .await

@@ -184,7 +184,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.command == "status" {
         let done = applied(&client).await?;
         for migration in &set.migrations {
-            let state = if done.iter().any(|a| a.name == migration.name) {
+            let state = if done.iter().any(|a| a.version == migration.version) {
                 "applied"
             } else {
                 "pending"
@@ -193,7 +193,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
         for extra in done
             .iter()
-            .filter(|a| !set.migrations.iter().any(|m| m.name == a.name))
+            .filter(|a| !set.migrations.iter().any(|m| m.version == a.version))
         {
             println!(
                 "{:8} {} (recorded in the database, not in {})",

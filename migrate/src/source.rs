@@ -218,11 +218,12 @@ impl MigrationSet {
         self.migrations.iter().map(|m| m.name.clone()).collect()
     }
 
-    /// The migrations not in `applied` (compared by name), in apply order.
+    /// The migrations not in `applied`, in apply order. Compared by version (the Supabase CLI
+    /// identifies a migration by its version alone; for Prisma the version is the name).
     pub fn pending(&self, applied: &[crate::AppliedMigration]) -> Vec<&Migration> {
         self.migrations
             .iter()
-            .filter(|m| !applied.iter().any(|a| a.name == m.name))
+            .filter(|m| !applied.iter().any(|a| a.version == m.version))
             .collect()
     }
 }

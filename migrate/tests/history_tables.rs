@@ -191,3 +191,37 @@ begin\n  new.name := trim(new.name);\n  return new;\nend;\n$$;\n\
         .get(0);
     assert_eq!(name, "a;b");
 }
+
+#[tokio::test]
+async fn tables_of_older_supabase_clis_are_upgraded_and_their_rows_respected() {
+    let db = TestDb::create("supa_old").await;
+    let client = db.client().await;
+    // What CLIs before the `statements`/`name` columns created and wrote.
+    client
+        .batch_execute(
+            "CREATE SCHEMA supabase_migrations;
+             CREATE TABLE supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY);
+             INSERT INTO supabase_migrations.schema_migrations VALUES ('20240101000000');
+             CREATE TABLE a (id int);",
+        )
+        .await
+        .unwrap();
+    let dir = TempDir::new("supa_old");
+    dir.write("20240101000000_a.sql", "create table a (id int);");
+    dir.write("20240102000000_b.sql", "create table b (id int);");
+    let set = MigrationSet::load(dir.path()).unwrap();
+    let before = stagesub_migrate::applied(&client).await.unwrap();
+    assert_eq!(set.pending(&before).len(), 1);
+    let report = apply(&client, &set, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.applied, vec!["20240102000000_b"]);
+    assert_eq!(report.already_applied, vec!["20240101000000_a"]);
+    let names: Vec<String> = stagesub_migrate::applied(&client)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(names, vec!["20240101000000", "20240102000000_b"]);
+}
