@@ -85,7 +85,7 @@ pub fn validate_subdomain(subdomain: &str) -> Result<(), String> {
             "subdomain {subdomain:?} must start and end with a letter or digit"
         ));
     }
-    if &bytes[2..4] == b"--" {
+    if bytes.get(2..4) == Some(b"--".as_slice()) {
         return Err(format!(
             "subdomain {subdomain:?} must not have '--' at positions 3-4"
         ));

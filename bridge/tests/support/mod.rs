@@ -324,3 +324,48 @@ pub fn subscription_event(event_id: &str, event_type: &str, created: i64, subscr
 pub fn metadata(subdomain: &str, name: &str) -> Value {
     json!({ "subdomain": subdomain, "orchestra_name": name, "plan": "pro", "region": "eu-central-1" })
 }
+
+/// Parses a tenant file strictly (hcl-rs) and evaluates every attribute: (block label, attributes).
+pub fn read_tenant_file(text: &str) -> (String, std::collections::BTreeMap<String, hcl::Value>) {
+    use hcl::eval::Evaluate;
+    let body = hcl::parse(text).unwrap_or_else(|e| panic!("tenant file is not valid HCL: {e}\n{text}"));
+    let blocks: Vec<&hcl::Block> = body.blocks().collect();
+    assert_eq!(blocks.len(), 1, "exactly one block expected:\n{text}");
+    assert_eq!(body.attributes().count(), 0, "no top-level attributes expected");
+    let block = blocks[0];
+    assert_eq!(block.identifier(), "module");
+    assert_eq!(block.labels().len(), 1);
+    let label = block.labels()[0].as_str().to_owned();
+    let ctx = hcl::eval::Context::new();
+    let attrs = block
+        .body()
+        .attributes()
+        .map(|a| {
+            let value = a.expr().evaluate(&ctx).unwrap_or_else(|e| panic!("{}: {e}", a.key()));
+            (a.key().to_owned(), value)
+        })
+        .collect();
+    (label, attrs)
+}
+
+/// Runs the real `terraform fmt -check` on the text.
+pub fn assert_terraform_fmt_clean(text: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tenant.tf");
+    std::fs::write(&file, text).unwrap();
+    let out = Command::new(terraform()).args(["fmt", "-check", "-diff"]).arg(&file).current_dir(dir.path()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "terraform fmt -check failed:\n{}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+pub fn hcl_str(attrs: &std::collections::BTreeMap<String, hcl::Value>, key: &str) -> Option<String> {
+    match attrs.get(key).unwrap_or_else(|| panic!("attribute {key} missing")) {
+        hcl::Value::Null => None,
+        hcl::Value::String(s) => Some(s.clone()),
+        other => panic!("{key} is not a string: {other:?}"),
+    }
+}
