@@ -213,6 +213,47 @@ impl MigrationSet {
         Ok(migrations)
     }
 
+    /// A set built from migrations compiled into a program (e.g. with `include_str!`), for a
+    /// service that migrates its own database. `files` are `(name, sql)` pairs: the Prisma folder
+    /// name, or the Supabase `<version>_<name>` (without `.sql`). They are sorted by name like a
+    /// folder would be; the same naming rules apply.
+    pub fn embedded(layout: Layout, files: &[(&str, &str)]) -> Result<Self> {
+        let dir = PathBuf::from("<embedded>");
+        let mut files = files.to_vec();
+        files.sort_by(|a, b| a.0.cmp(b.0));
+        let mut migrations: Vec<Migration> = Vec::new();
+        for (name, sql) in files {
+            let version = match layout {
+                Layout::Prisma => name.to_string(),
+                Layout::Supabase => supabase_version(&format!("{name}.sql"))
+                    .ok_or_else(|| Error::Layout {
+                        dir: dir.clone(),
+                        reason: format!("`{name}` does not match <digits>_<name>"),
+                    })?
+                    .to_string(),
+            };
+            if migrations.iter().any(|m| m.version == version) {
+                return Err(Error::Layout {
+                    dir,
+                    reason: format!("two migrations have the version `{version}`"),
+                });
+            }
+            migrations.push(Migration {
+                name: name.to_string(),
+                version,
+                path: dir.join(name),
+                sql: sql.to_string(),
+                checksum: sha256_hex(sql.as_bytes()),
+                statements: split_statements(sql),
+            });
+        }
+        Ok(MigrationSet {
+            dir,
+            layout,
+            migrations,
+        })
+    }
+
     /// The migrations' names, in apply order.
     pub fn names(&self) -> Vec<String> {
         self.migrations.iter().map(|m| m.name.clone()).collect()
@@ -257,6 +298,20 @@ mod tests {
         assert_eq!(supabase_version("v1_init.sql"), None);
         assert_eq!(supabase_version("_init.sql"), None);
         assert_eq!(supabase_version("20240101.sql"), None);
+    }
+
+    #[test]
+    fn embedded_sets_sort_and_validate_names() {
+        let set = MigrationSet::embedded(
+            Layout::Supabase,
+            &[("2_b", "select 2;"), ("1_a", "select 1;")],
+        )
+        .unwrap();
+        assert_eq!(set.names(), vec!["1_a", "2_b"]);
+        assert_eq!(set.migrations[0].version, "1");
+        assert_eq!(set.migrations[0].statements(), vec!["select 1"]);
+        assert!(MigrationSet::embedded(Layout::Supabase, &[("init", "")]).is_err());
+        assert!(MigrationSet::embedded(Layout::Prisma, &[("a", ""), ("a", "")]).is_err());
     }
 
     #[test]
