@@ -30,7 +30,8 @@ fn err<T>(msg: impl Into<String>) -> Result<T, CodecError> {
 /// Decodes msgpack bytes of type `ty`.
 pub fn from_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     let mut rd = bytes;
-    let mp = rmpv::decode::read_value(&mut rd).map_err(|e| CodecError(format!("invalid msgpack: {e}")))?;
+    let mp = rmpv::decode::read_value(&mut rd)
+        .map_err(|e| CodecError(format!("invalid msgpack: {e}")))?;
     from_mp(&mp, ty)
 }
 
@@ -38,13 +39,15 @@ pub fn from_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
 pub fn to_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
     let mp = to_mp(value, ty)?;
     let mut out = Vec::new();
-    rmpv::encode::write_value(&mut out, &mp).map_err(|e| CodecError(format!("msgpack encoding failed: {e}")))?;
+    rmpv::encode::write_value(&mut out, &mp)
+        .map_err(|e| CodecError(format!("msgpack encoding failed: {e}")))?;
     Ok(out)
 }
 
 /// Decodes JSON bytes of type `ty` (used for raw states; JSON has no unknowns).
 pub fn from_json(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
-    let j: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| CodecError(format!("invalid JSON: {e}")))?;
+    let j: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| CodecError(format!("invalid JSON: {e}")))?;
     from_json_value(&j, ty)
 }
 
@@ -57,7 +60,11 @@ fn from_mp(mp: &Mp, ty: &Type) -> Result<Value, CodecError> {
     }
     match ty {
         Type::String => match mp {
-            Mp::String(s) => s.as_str().map(|s| Value::String(s.to_string())).ok_or(()).or_else(|()| err("string is not UTF-8")),
+            Mp::String(s) => s
+                .as_str()
+                .map(|s| Value::String(s.to_string()))
+                .ok_or(())
+                .or_else(|()| err("string is not UTF-8")),
             other => err(format!("expected a string, got {other}")),
         },
         Type::Bool => match mp {
@@ -73,36 +80,69 @@ fn from_mp(mp: &Mp, ty: &Type) -> Result<Value, CodecError> {
             Mp::F64(f) => Ok(Value::Number(Number::Float(*f))),
             Mp::String(s) => {
                 let text = s.as_str().unwrap_or_default();
-                Number::parse(text).map(Value::Number).ok_or(()).or_else(|()| err(format!("invalid number {text:?}")))
+                Number::parse(text)
+                    .map(Value::Number)
+                    .ok_or(())
+                    .or_else(|()| err(format!("invalid number {text:?}")))
             }
             other => err(format!("expected a number, got {other}")),
         },
         Type::List(elem) | Type::Set(elem) => {
-            let Mp::Array(items) = mp else { return err(format!("expected a list, got {mp}")) };
-            let vals = items.iter().map(|i| from_mp(i, elem)).collect::<Result<Vec<_>, _>>()?;
-            Ok(if matches!(ty, Type::Set(_)) { Value::Set(vals) } else { Value::List(vals) })
+            let Mp::Array(items) = mp else {
+                return err(format!("expected a list, got {mp}"));
+            };
+            let vals = items
+                .iter()
+                .map(|i| from_mp(i, elem))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(if matches!(ty, Type::Set(_)) {
+                Value::Set(vals)
+            } else {
+                Value::List(vals)
+            })
         }
         Type::Tuple(elems) => {
-            let Mp::Array(items) = mp else { return err(format!("expected a tuple, got {mp}")) };
+            let Mp::Array(items) = mp else {
+                return err(format!("expected a tuple, got {mp}"));
+            };
             if items.len() != elems.len() {
-                return err(format!("tuple needs {} elements, got {}", elems.len(), items.len()));
+                return err(format!(
+                    "tuple needs {} elements, got {}",
+                    elems.len(),
+                    items.len()
+                ));
             }
-            Ok(Value::List(items.iter().zip(elems).map(|(i, t)| from_mp(i, t)).collect::<Result<_, _>>()?))
+            Ok(Value::List(
+                items
+                    .iter()
+                    .zip(elems)
+                    .map(|(i, t)| from_mp(i, t))
+                    .collect::<Result<_, _>>()?,
+            ))
         }
         Type::Map(elem) => {
-            let Mp::Map(entries) = mp else { return err(format!("expected a map, got {mp}")) };
+            let Mp::Map(entries) = mp else {
+                return err(format!("expected a map, got {mp}"));
+            };
             let mut m = BTreeMap::new();
             for (k, v) in entries {
-                let key = k.as_str().ok_or(CodecError("map key is not a string".into()))?;
+                let key = k
+                    .as_str()
+                    .ok_or(CodecError("map key is not a string".into()))?;
                 m.insert(key.to_string(), from_mp(v, elem)?);
             }
             Ok(Value::Map(m))
         }
         Type::Object(attrs) => {
-            let Mp::Map(entries) = mp else { return err(format!("expected an object, got {mp}")) };
-            let mut m: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
+            let Mp::Map(entries) = mp else {
+                return err(format!("expected an object, got {mp}"));
+            };
+            let mut m: BTreeMap<String, Value> =
+                attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
             for (k, v) in entries {
-                let key = k.as_str().ok_or(CodecError("object key is not a string".into()))?;
+                let key = k
+                    .as_str()
+                    .ok_or(CodecError("object key is not a string".into()))?;
                 // Attributes the schema does not know are dropped: they come from an older schema.
                 if let Some(t) = attrs.get(key) {
                     m.insert(key.to_string(), from_mp(v, t)?);
@@ -111,7 +151,9 @@ fn from_mp(mp: &Mp, ty: &Type) -> Result<Value, CodecError> {
             Ok(Value::Object(m))
         }
         Type::Dynamic => {
-            let Mp::Array(parts) = mp else { return err(format!("expected a [type, value] pair, got {mp}")) };
+            let Mp::Array(parts) = mp else {
+                return err(format!("expected a [type, value] pair, got {mp}"));
+            };
             if parts.len() != 2 {
                 return err("dynamic value needs exactly [type, value]");
             }
@@ -120,8 +162,8 @@ fn from_mp(mp: &Mp, ty: &Type) -> Result<Value, CodecError> {
                 Mp::String(s) => s.as_bytes(),
                 other => return err(format!("dynamic type must be JSON bytes, got {other}")),
             };
-            let tj: serde_json::Value =
-                serde_json::from_slice(type_bytes).map_err(|e| CodecError(format!("invalid dynamic type: {e}")))?;
+            let tj: serde_json::Value = serde_json::from_slice(type_bytes)
+                .map_err(|e| CodecError(format!("invalid dynamic type: {e}")))?;
             let inner = Type::from_json(&tj).map_err(CodecError)?;
             from_mp(&parts[1], &inner)
         }
@@ -149,13 +191,24 @@ fn to_mp(value: &Value, ty: &Type) -> Result<Mp, CodecError> {
             Number::Big(s) => Mp::from(s.as_str()),
         }),
         (Type::List(elem) | Type::Set(elem), Value::List(items) | Value::Set(items)) => {
-            Ok(Mp::Array(items.iter().map(|i| to_mp(i, elem)).collect::<Result<_, _>>()?))
+            Ok(Mp::Array(
+                items
+                    .iter()
+                    .map(|i| to_mp(i, elem))
+                    .collect::<Result<_, _>>()?,
+            ))
         }
-        (Type::Tuple(elems), Value::List(items)) if elems.len() == items.len() => {
-            Ok(Mp::Array(items.iter().zip(elems).map(|(i, t)| to_mp(i, t)).collect::<Result<_, _>>()?))
-        }
+        (Type::Tuple(elems), Value::List(items)) if elems.len() == items.len() => Ok(Mp::Array(
+            items
+                .iter()
+                .zip(elems)
+                .map(|(i, t)| to_mp(i, t))
+                .collect::<Result<_, _>>()?,
+        )),
         (Type::Map(elem), Value::Map(m) | Value::Object(m)) => Ok(Mp::Map(
-            m.iter().map(|(k, v)| Ok((Mp::from(k.as_str()), to_mp(v, elem)?))).collect::<Result<_, CodecError>>()?,
+            m.iter()
+                .map(|(k, v)| Ok((Mp::from(k.as_str()), to_mp(v, elem)?)))
+                .collect::<Result<_, CodecError>>()?,
         )),
         (Type::Object(attrs), Value::Object(m)) => {
             let mut entries = Vec::with_capacity(attrs.len());
@@ -170,7 +223,10 @@ fn to_mp(value: &Value, ty: &Type) -> Result<Mp, CodecError> {
         }
         (Type::Dynamic, v) => {
             let inferred = infer_type(v);
-            Ok(Mp::Array(vec![Mp::Binary(inferred.to_json_bytes()), to_mp(v, &inferred)?]))
+            Ok(Mp::Array(vec![
+                Mp::Binary(inferred.to_json_bytes()),
+                to_mp(v, &inferred)?,
+            ]))
         }
         (t, v) => err(format!("value {v:?} does not match type {}", t.to_json())),
     }
@@ -184,7 +240,9 @@ fn infer_type(v: &Value) -> Type {
         Value::String(_) => Type::String,
         Value::List(items) => Type::Tuple(items.iter().map(infer_type).collect()),
         Value::Set(items) => Type::set(items.first().map_or(Type::Dynamic, infer_type)),
-        Value::Map(m) | Value::Object(m) => Type::Object(m.iter().map(|(k, v)| (k.clone(), infer_type(v))).collect()),
+        Value::Map(m) | Value::Object(m) => {
+            Type::Object(m.iter().map(|(k, v)| (k.clone(), infer_type(v))).collect())
+        }
         Value::Null | Value::Unknown => Type::Dynamic,
     }
 }
@@ -197,26 +255,45 @@ fn from_json_value(j: &serde_json::Value, ty: &Type) -> Result<Value, CodecError
     match (ty, j) {
         (Type::String, J::String(s)) => Ok(Value::String(s.clone())),
         (Type::Bool, J::Bool(b)) => Ok(Value::Bool(*b)),
-        (Type::Number, J::Number(n)) => {
-            Number::parse(&n.to_string()).map(Value::Number).ok_or(()).or_else(|()| err(format!("invalid number {n}")))
-        }
-        (Type::Number, J::String(s)) => {
-            Number::parse(s).map(Value::Number).ok_or(()).or_else(|()| err(format!("invalid number {s:?}")))
-        }
+        (Type::Number, J::Number(n)) => Number::parse(&n.to_string())
+            .map(Value::Number)
+            .ok_or(())
+            .or_else(|()| err(format!("invalid number {n}"))),
+        (Type::Number, J::String(s)) => Number::parse(s)
+            .map(Value::Number)
+            .ok_or(())
+            .or_else(|()| err(format!("invalid number {s:?}"))),
         (Type::List(e) | Type::Set(e), J::Array(items)) => {
-            let vals = items.iter().map(|i| from_json_value(i, e)).collect::<Result<Vec<_>, _>>()?;
-            Ok(if matches!(ty, Type::Set(_)) { Value::Set(vals) } else { Value::List(vals) })
+            let vals = items
+                .iter()
+                .map(|i| from_json_value(i, e))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(if matches!(ty, Type::Set(_)) {
+                Value::Set(vals)
+            } else {
+                Value::List(vals)
+            })
         }
-        (Type::Tuple(elems), J::Array(items)) if elems.len() == items.len() => {
-            Ok(Value::List(items.iter().zip(elems).map(|(i, t)| from_json_value(i, t)).collect::<Result<_, _>>()?))
-        }
-        (Type::Map(e), J::Object(m)) => {
-            Ok(Value::Map(m.iter().map(|(k, v)| Ok((k.clone(), from_json_value(v, e)?))).collect::<Result<_, CodecError>>()?))
-        }
+        (Type::Tuple(elems), J::Array(items)) if elems.len() == items.len() => Ok(Value::List(
+            items
+                .iter()
+                .zip(elems)
+                .map(|(i, t)| from_json_value(i, t))
+                .collect::<Result<_, _>>()?,
+        )),
+        (Type::Map(e), J::Object(m)) => Ok(Value::Map(
+            m.iter()
+                .map(|(k, v)| Ok((k.clone(), from_json_value(v, e)?)))
+                .collect::<Result<_, CodecError>>()?,
+        )),
         (Type::Object(attrs), J::Object(m)) => {
             let mut out = BTreeMap::new();
             for (name, t) in attrs {
-                out.insert(name.clone(), m.get(name).map_or(Ok(Value::Null), |v| from_json_value(v, t))?);
+                out.insert(
+                    name.clone(),
+                    m.get(name)
+                        .map_or(Ok(Value::Null), |v| from_json_value(v, t))?,
+                );
             }
             Ok(Value::Object(out))
         }

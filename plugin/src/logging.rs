@@ -7,12 +7,14 @@ use std::io::Write as _;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt};
 
 /// The level from `TF_LOG_PROVIDER` / `TF_LOG` (`TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`, `OFF`, `JSON`).
 pub fn level_from_env() -> Option<Level> {
-    let raw = std::env::var("TF_LOG_PROVIDER").or_else(|_| std::env::var("TF_LOG")).unwrap_or_default();
+    let raw = std::env::var("TF_LOG_PROVIDER")
+        .or_else(|_| std::env::var("TF_LOG"))
+        .unwrap_or_default();
     match raw.trim().to_ascii_uppercase().as_str() {
         "TRACE" | "JSON" => Some(Level::TRACE),
         "DEBUG" => Some(Level::DEBUG),
@@ -25,8 +27,13 @@ pub fn level_from_env() -> Option<Level> {
 
 /// Installs the hclog JSON writer as the global subscriber for this process.
 pub fn init(module: &str) {
-    let Some(level) = level_from_env() else { return };
-    let layer = HclogLayer { module: module.to_string(), max: level };
+    let Some(level) = level_from_env() else {
+        return;
+    };
+    let layer = HclogLayer {
+        module: module.to_string(),
+        max: level,
+    };
     let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer));
 }
 
@@ -46,7 +53,8 @@ impl Visit for Fields {
         if field.name() == "message" {
             self.message = value.to_string();
         } else {
-            self.extra.push((field.name().to_string(), value.to_string()));
+            self.extra
+                .push((field.name().to_string(), value.to_string()));
         }
     }
 
@@ -54,7 +62,8 @@ impl Visit for Fields {
         if field.name() == "message" {
             self.message = format!("{value:?}");
         } else {
-            self.extra.push((field.name().to_string(), format!("{value:?}")));
+            self.extra
+                .push((field.name().to_string(), format!("{value:?}")));
         }
     }
 }
@@ -71,7 +80,10 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
         let mut fields = Fields::default();
         event.record(&mut fields);
         let mut obj = serde_json::Map::new();
-        obj.insert("@level".into(), level_name(*event.metadata().level()).into());
+        obj.insert(
+            "@level".into(),
+            level_name(*event.metadata().level()).into(),
+        );
         obj.insert("@message".into(), fields.message.into());
         obj.insert("@module".into(), self.module.clone().into());
         obj.insert("@timestamp".into(), timestamp().into());
@@ -96,7 +108,9 @@ fn level_name(l: Level) -> &'static str {
 
 /// RFC 3339 UTC timestamp with microseconds, as hclog writes it.
 fn timestamp() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = now.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -110,6 +124,13 @@ fn timestamp() -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     let mut s = String::new();
-    let _ = write!(s, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z", rem / 3600, rem % 3600 / 60, rem % 60, now.subsec_micros());
+    let _ = write!(
+        s,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        now.subsec_micros()
+    );
     s
 }

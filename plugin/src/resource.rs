@@ -55,12 +55,19 @@ pub struct Outcome {
 impl Outcome {
     /// A successful outcome with this state.
     pub fn ok(state: Value) -> Self {
-        Outcome { state: Some(state), ..Default::default() }
+        Outcome {
+            state: Some(state),
+            ..Default::default()
+        }
     }
 
     /// A failed outcome; `state` keeps a partly created object in Terraform's state.
     pub fn failed(state: Option<Value>, diagnostics: impl Into<Diagnostics>) -> Self {
-        Outcome { state, private: Vec::new(), diagnostics: diagnostics.into() }
+        Outcome {
+            state,
+            private: Vec::new(),
+            diagnostics: diagnostics.into(),
+        }
     }
 }
 
@@ -89,13 +96,26 @@ pub trait Resource: Send + Sync + 'static {
     }
 
     /// Creates the object.
-    async fn create(&self, ctx: &Context, planned: &Value, config: &Value, private: &[u8]) -> Outcome;
+    async fn create(
+        &self,
+        ctx: &Context,
+        planned: &Value,
+        config: &Value,
+        private: &[u8],
+    ) -> Outcome;
 
     /// Reads the object; `state: None` removes it from Terraform's state.
     async fn read(&self, ctx: &Context, state: &Value, private: &[u8]) -> Outcome;
 
     /// Updates the object in place.
-    async fn update(&self, ctx: &Context, prior: &Value, planned: &Value, config: &Value, private: &[u8]) -> Outcome;
+    async fn update(
+        &self,
+        ctx: &Context,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        private: &[u8],
+    ) -> Outcome;
 
     /// Deletes the object.
     async fn delete(&self, ctx: &Context, prior: &Value, private: &[u8]) -> Diagnostics;

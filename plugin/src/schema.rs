@@ -48,7 +48,10 @@ pub struct Attribute {
 
 impl fmt::Debug for Attribute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Attribute").field("name", &self.name).field("ty", &self.ty).finish_non_exhaustive()
+        f.debug_struct("Attribute")
+            .field("name", &self.name)
+            .field("ty", &self.ty)
+            .finish_non_exhaustive()
     }
 }
 
@@ -144,7 +147,10 @@ impl Attribute {
     }
 
     /// Adds a validator.
-    pub fn validate(mut self, f: impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static) -> Self {
+    pub fn validate(
+        mut self,
+        f: impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
         self.validators.push(Arc::new(f));
         self
     }
@@ -211,7 +217,10 @@ pub struct Block {
 impl Block {
     /// An empty block with a description.
     pub fn new(description: &str) -> Self {
-        Block { description: description.to_string(), ..Default::default() }
+        Block {
+            description: description.to_string(),
+            ..Default::default()
+        }
     }
 
     /// Adds an attribute.
@@ -233,7 +242,11 @@ impl Block {
 
     /// The object type of a value of this block.
     pub fn value_type(&self) -> Type {
-        let mut attrs: BTreeMap<String, Type> = self.attributes.iter().map(|a| (a.name.clone(), a.ty.clone())).collect();
+        let mut attrs: BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.ty.clone()))
+            .collect();
         for b in &self.blocks {
             let inner = b.block.value_type();
             let t = match b.nesting {
@@ -276,7 +289,11 @@ impl Block {
     pub fn validate_config(&self, config: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         for a in &self.attributes {
             let v = config.attr(&a.name);
-            let p = if path.0.is_empty() { AttributePath::root(&a.name) } else { path.attr(&a.name) };
+            let p = if path.0.is_empty() {
+                AttributePath::root(&a.name)
+            } else {
+                path.attr(&a.name)
+            };
             if a.required && v.is_null() {
                 diags.push(
                     Diagnostic::error(
@@ -298,23 +315,35 @@ impl Block {
             if !v.is_null() && v.is_wholly_known() {
                 for check in &a.validators {
                     if let Err(msg) = check(v) {
-                        diags.push(Diagnostic::error(format!("Invalid value for \"{p}\""), msg).at(p.clone()));
+                        diags.push(
+                            Diagnostic::error(format!("Invalid value for \"{p}\""), msg)
+                                .at(p.clone()),
+                        );
                     }
                 }
             }
         }
         for b in &self.blocks {
             let v = config.attr(&b.type_name);
-            let p = if path.0.is_empty() { AttributePath::root(&b.type_name) } else { path.attr(&b.type_name) };
+            let p = if path.0.is_empty() {
+                AttributePath::root(&b.type_name)
+            } else {
+                path.attr(&b.type_name)
+            };
             match (b.nesting, v) {
-                (Nesting::Single, obj @ Value::Object(_)) => b.block.validate_config(obj, &p, diags),
+                (Nesting::Single, obj @ Value::Object(_)) => {
+                    b.block.validate_config(obj, &p, diags)
+                }
                 (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
                     let n = items.len() as i64;
                     if n < b.min_items || (b.max_items > 0 && n > b.max_items) {
                         diags.push(
                             Diagnostic::error(
                                 format!("Wrong number of \"{}\" blocks", b.type_name),
-                                format!("Between {} and {} blocks are allowed; found {n}.", b.min_items, b.max_items),
+                                format!(
+                                    "Between {} and {} blocks are allowed; found {n}.",
+                                    b.min_items, b.max_items
+                                ),
                             )
                             .at(p.clone()),
                         );
@@ -337,7 +366,9 @@ impl Block {
         for b in &self.blocks {
             match m.get_mut(&b.type_name) {
                 Some(v @ Value::Object(_)) => b.block.null_write_only(v),
-                Some(Value::List(items) | Value::Set(items)) => items.iter_mut().for_each(|i| b.block.null_write_only(i)),
+                Some(Value::List(items) | Value::Set(items)) => {
+                    items.iter_mut().for_each(|i| b.block.null_write_only(i))
+                }
                 _ => {}
             }
         }
@@ -356,7 +387,10 @@ pub struct Schema {
 impl Schema {
     /// The protocol form.
     pub fn to_proto(&self) -> pb::Schema {
-        pb::Schema { version: self.version, block: Some(self.block.to_proto(self.version)) }
+        pb::Schema {
+            version: self.version,
+            block: Some(self.block.to_proto(self.version)),
+        }
     }
 
     /// The object type of values of this schema.

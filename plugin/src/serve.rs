@@ -21,7 +21,8 @@ use crate::server::ProviderService;
 /// The magic cookie Terraform (and OpenTofu) set for their plugins.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
 /// Its value.
-pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str =
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// Terraform's gRPC message size limit, which we match in both directions.
 pub const MAX_MESSAGE_BYTES: usize = 256 << 20;
 
@@ -50,7 +51,9 @@ impl std::error::Error for ServeError {}
 
 /// Picks protocol 6 from the client's `PLUGIN_PROTOCOL_VERSIONS` (e.g. `5,6`).
 pub fn negotiate_version(offered: Option<&str>) -> Result<u32, ServeError> {
-    let Some(offered) = offered.filter(|s| !s.trim().is_empty()) else { return Ok(6) };
+    let Some(offered) = offered.filter(|s| !s.trim().is_empty()) else {
+        return Ok(6);
+    };
     if offered.split(',').any(|v| v.trim() == "6") {
         Ok(6)
     } else {
@@ -85,7 +88,10 @@ pub async fn main(provider: Arc<dyn Provider>, opts: ServeOptions) -> i32 {
         return 2;
     }
     let debug = args.iter().any(|a| a == "--debug");
-    crate::logging::init(&format!("provider.{}", opts.name.trim_start_matches("terraform-provider-")));
+    crate::logging::init(&format!(
+        "provider.{}",
+        opts.name.trim_start_matches("terraform-provider-")
+    ));
     if !debug && std::env::var(MAGIC_COOKIE_KEY).as_deref() != Ok(MAGIC_COOKIE_VALUE) {
         print_human_help(&opts);
         return 1;
@@ -111,37 +117,72 @@ fn print_human_help(opts: &ServeOptions) {
     );
 }
 
-async fn run(provider: Arc<dyn Provider>, opts: &ServeOptions, debug: bool) -> Result<(), ServeError> {
-    let version = if debug { 6 } else { negotiate_version(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref())? };
+async fn run(
+    provider: Arc<dyn Provider>,
+    opts: &ServeOptions,
+    debug: bool,
+) -> Result<(), ServeError> {
+    let version = if debug {
+        6
+    } else {
+        negotiate_version(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref())?
+    };
     debug_assert_eq!(version, 6);
 
-    let dir_base = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
-    let dir = tempfile::Builder::new().prefix("plugin").tempdir_in(&dir_base).map_err(|e| ServeError(format!("creating the socket directory in {}: {e}", dir_base.display())))?;
+    let dir_base = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = tempfile::Builder::new()
+        .prefix("plugin")
+        .tempdir_in(&dir_base)
+        .map_err(|e| {
+            ServeError(format!(
+                "creating the socket directory in {}: {e}",
+                dir_base.display()
+            ))
+        })?;
     let socket = dir.path().join("provider.sock");
-    let listener = UnixListener::bind(&socket).map_err(|e| ServeError(format!("listening on {}: {e}", socket.display())))?;
+    let listener = UnixListener::bind(&socket)
+        .map_err(|e| ServeError(format!("listening on {}: {e}", socket.display())))?;
 
     let tls = if debug {
         None
     } else {
         match std::env::var("PLUGIN_CLIENT_CERT") {
-            Ok(pem) if !pem.trim().is_empty() => Some(crate::tls::auto_mtls(&pem).map_err(|e| ServeError(format!("AutoMTLS: {e}")))?),
+            Ok(pem) if !pem.trim().is_empty() => Some(
+                crate::tls::auto_mtls(&pem).map_err(|e| ServeError(format!("AutoMTLS: {e}")))?,
+            ),
             _ => None,
         }
     };
 
     let shutdown = CancellationToken::new();
-    let incoming = accept_loop(listener, tls.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone())), shutdown.clone());
+    let incoming = accept_loop(
+        listener,
+        tls.as_ref()
+            .map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone())),
+        shutdown.clone(),
+    );
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+    health_reporter
+        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
+        .await;
 
     let service = ProviderService::new(provider);
     let router = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(
-            ProviderServer::new(service).max_decoding_message_size(MAX_MESSAGE_BYTES).max_encoding_message_size(MAX_MESSAGE_BYTES),
+            ProviderServer::new(service)
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
-        .add_service(gp::grpc_controller_server::GrpcControllerServer::new(Controller { debug, socket_dir: dir.path().to_path_buf() }))
+        .add_service(gp::grpc_controller_server::GrpcControllerServer::new(
+            Controller {
+                debug,
+                socket_dir: dir.path().to_path_buf(),
+            },
+        ))
         .add_service(gp::grpc_stdio_server::GrpcStdioServer::new(Stdio))
         .add_service(gp::grpc_broker_server::GrpcBrokerServer::new(Broker));
 
@@ -160,7 +201,10 @@ async fn run(provider: Arc<dyn Provider>, opts: &ServeOptions, debug: bool) -> R
             "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'\n\nPress Ctrl-C to stop."
         );
     } else {
-        println!("{}", handshake_line(&socket_str, tls.as_ref().map(|t| t.cert_base64.as_str())));
+        println!(
+            "{}",
+            handshake_line(&socket_str, tls.as_ref().map(|t| t.cert_base64.as_str()))
+        );
     }
     let _ = std::io::stdout().flush();
 
@@ -205,14 +249,18 @@ fn accept_loop(
             tokio::spawn(async move {
                 let conn = match tls {
                     None => Ok(Conn(Box::new(stream))),
-                    Some(acceptor) => match tokio::time::timeout(Duration::from_secs(30), acceptor.accept(stream)).await {
-                        Ok(Ok(s)) => Ok(Conn(Box::new(s))),
-                        Ok(Err(e)) => {
-                            tracing::warn!("TLS handshake refused: {e}");
-                            return;
+                    Some(acceptor) => {
+                        match tokio::time::timeout(Duration::from_secs(30), acceptor.accept(stream))
+                            .await
+                        {
+                            Ok(Ok(s)) => Ok(Conn(Box::new(s))),
+                            Ok(Err(e)) => {
+                                tracing::warn!("TLS handshake refused: {e}");
+                                return;
+                            }
+                            Err(_) => return,
                         }
-                        Err(_) => return,
-                    },
+                    }
                 };
                 let _ = tx.send(conn).await;
             });
@@ -233,19 +281,30 @@ impl tonic::transport::server::Connected for Conn {
 }
 
 impl AsyncRead for Conn {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut *self.0).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for Conn {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut *self.0).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut *self.0).poll_flush(cx)
     }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut *self.0).poll_shutdown(cx)
     }
 }
@@ -278,7 +337,10 @@ type Pending<T> = Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>> + S
 #[tonic::async_trait]
 impl gp::grpc_stdio_server::GrpcStdio for Stdio {
     type StreamStdioStream = Pending<gp::StdioData>;
-    async fn stream_stdio(&self, _r: Request<()>) -> Result<Response<Self::StreamStdioStream>, Status> {
+    async fn stream_stdio(
+        &self,
+        _r: Request<()>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
         // stdout/stderr are not redirected (logs go to stderr directly): an open, silent stream.
         Ok(Response::new(Box::pin(tokio_stream::pending())))
     }
@@ -289,7 +351,10 @@ struct Broker;
 #[tonic::async_trait]
 impl gp::grpc_broker_server::GrpcBroker for Broker {
     type StartStreamStream = Pending<gp::ConnInfo>;
-    async fn start_stream(&self, _r: Request<tonic::Streaming<gp::ConnInfo>>) -> Result<Response<Self::StartStreamStream>, Status> {
+    async fn start_stream(
+        &self,
+        _r: Request<tonic::Streaming<gp::ConnInfo>>,
+    ) -> Result<Response<Self::StartStreamStream>, Status> {
         Ok(Response::new(Box::pin(tokio_stream::pending())))
     }
 }

@@ -27,23 +27,31 @@ pub struct ProviderService {
 
 impl std::fmt::Debug for ProviderService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProviderService").field("resources", &self.resources.keys()).finish_non_exhaustive()
+        f.debug_struct("ProviderService")
+            .field("resources", &self.resources.keys())
+            .finish_non_exhaustive()
     }
 }
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
 fn dv(value: &Value, ty: &Type) -> Result<pb::DynamicValue, Status> {
-    let msgpack = codec::to_msgpack(value, ty).map_err(|e| Status::internal(format!("encoding a value: {e}")))?;
-    Ok(pb::DynamicValue { msgpack, json: Vec::new() })
+    let msgpack = codec::to_msgpack(value, ty)
+        .map_err(|e| Status::internal(format!("encoding a value: {e}")))?;
+    Ok(pb::DynamicValue {
+        msgpack,
+        json: Vec::new(),
+    })
 }
 
 fn decode(v: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, Status> {
     let Some(v) = v else { return Ok(Value::Null) };
     if !v.msgpack.is_empty() {
-        codec::from_msgpack(&v.msgpack, ty).map_err(|e| Status::invalid_argument(format!("decoding msgpack: {e}")))
+        codec::from_msgpack(&v.msgpack, ty)
+            .map_err(|e| Status::invalid_argument(format!("decoding msgpack: {e}")))
     } else if !v.json.is_empty() {
-        codec::from_json(&v.json, ty).map_err(|e| Status::invalid_argument(format!("decoding JSON: {e}")))
+        codec::from_json(&v.json, ty)
+            .map_err(|e| Status::invalid_argument(format!("decoding JSON: {e}")))
     } else {
         Ok(Value::Null)
     }
@@ -79,11 +87,19 @@ impl ProviderService {
             })
             .collect();
         let provider_schema = provider.schema();
-        ProviderService { provider, resources, data_sources, provider_schema, cancel: Mutex::new(CancellationToken::new()) }
+        ProviderService {
+            provider,
+            resources,
+            data_sources,
+            provider_schema,
+            cancel: Mutex::new(CancellationToken::new()),
+        }
     }
 
     fn ctx(&self) -> Context {
-        Context { cancel: self.cancel.lock().expect("cancel lock").clone() }
+        Context {
+            cancel: self.cancel.lock().expect("cancel lock").clone(),
+        }
     }
 
     fn capabilities() -> pb::ServerCapabilities {
@@ -97,7 +113,15 @@ impl ProviderService {
 
     /// The framework's share of planning: defaults, unknowns for computed values, write-only nulling,
     /// requires-replace; then the resource's own refinement.
-    async fn plan(&self, r: &dyn Resource, schema: &Schema, prior: Value, proposed: Value, config: Value, private: Vec<u8>) -> (Plan, Diagnostics) {
+    async fn plan(
+        &self,
+        r: &dyn Resource,
+        schema: &Schema,
+        prior: Value,
+        proposed: Value,
+        config: Value,
+        private: Vec<u8>,
+    ) -> (Plan, Diagnostics) {
         let mut planned = proposed;
         let is_create = prior.is_null();
         let mut changed = false;
@@ -114,7 +138,10 @@ impl ProviderService {
                     planned.set_attr(&a.name, Value::Unknown);
                 }
             }
-            if !is_create && (a.optional || a.required) && planned.attr(&a.name) != prior.attr(&a.name) {
+            if !is_create
+                && (a.optional || a.required)
+                && planned.attr(&a.name) != prior.attr(&a.name)
+            {
                 changed = true;
             }
         }
@@ -127,7 +154,12 @@ impl ProviderService {
         if !is_create {
             for a in &schema.block.attributes {
                 let cfg = config.attr(&a.name);
-                if changed && a.computed && cfg.is_null() && a.default.is_none() && !a.use_state_for_unknown {
+                if changed
+                    && a.computed
+                    && cfg.is_null()
+                    && a.default.is_none()
+                    && !a.use_state_for_unknown
+                {
                     planned.set_attr(&a.name, Value::Unknown);
                 }
                 if a.requires_replace && planned.attr(&a.name) != prior.attr(&a.name) {
@@ -135,7 +167,13 @@ impl ProviderService {
                 }
             }
         }
-        let mut plan = Plan { prior, config, planned, requires_replace, private };
+        let mut plan = Plan {
+            prior,
+            config,
+            planned,
+            requires_replace,
+            private,
+        };
         let diags = r.modify_plan(&self.ctx(), &mut plan).await;
         schema.block.null_write_only(&mut plan.planned);
         (plan, diags)
@@ -166,7 +204,8 @@ macro_rules! unimplemented_rpcs {
     };
 }
 
-type BoxStream<T> = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>> + Send + 'static>>;
+type BoxStream<T> =
+    std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>> + Send + 'static>>;
 
 #[tonic::async_trait]
 impl pb::provider_server::Provider for ProviderService {
@@ -174,42 +213,88 @@ impl pb::provider_server::Provider for ProviderService {
     type ReadStateBytesStream = BoxStream<pb::read_state_bytes::Response>;
     type InvokeActionStream = BoxStream<pb::invoke_action::Event>;
 
-    async fn get_metadata(&self, _r: Request<pb::get_metadata::Request>) -> RpcResult<pb::get_metadata::Response> {
+    async fn get_metadata(
+        &self,
+        _r: Request<pb::get_metadata::Request>,
+    ) -> RpcResult<pb::get_metadata::Response> {
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(Self::capabilities()),
-            resources: self.resources.keys().map(|k| pb::get_metadata::ResourceMetadata { type_name: k.clone() }).collect(),
-            data_sources: self.data_sources.keys().map(|k| pb::get_metadata::DataSourceMetadata { type_name: k.clone() }).collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|k| pb::get_metadata::ResourceMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|k| pb::get_metadata::DataSourceMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
             ..Default::default()
         }))
     }
 
-    async fn get_provider_schema(&self, _r: Request<pb::get_provider_schema::Request>) -> RpcResult<pb::get_provider_schema::Response> {
+    async fn get_provider_schema(
+        &self,
+        _r: Request<pb::get_provider_schema::Request>,
+    ) -> RpcResult<pb::get_provider_schema::Response> {
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(self.provider_schema.to_proto()),
-            resource_schemas: self.resources.iter().map(|(k, (_, s, _))| (k.clone(), s.to_proto())).collect(),
-            data_source_schemas: self.data_sources.iter().map(|(k, (_, s, _))| (k.clone(), s.to_proto())).collect(),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(k, (_, s, _))| (k.clone(), s.to_proto()))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(k, (_, s, _))| (k.clone(), s.to_proto()))
+                .collect(),
             server_capabilities: Some(Self::capabilities()),
             ..Default::default()
         }))
     }
 
-    async fn validate_provider_config(&self, r: Request<pb::validate_provider_config::Request>) -> RpcResult<pb::validate_provider_config::Response> {
-        let config = decode(r.get_ref().config.as_ref(), &self.provider_schema.value_type())?;
+    async fn validate_provider_config(
+        &self,
+        r: Request<pb::validate_provider_config::Request>,
+    ) -> RpcResult<pb::validate_provider_config::Response> {
+        let config = decode(
+            r.get_ref().config.as_ref(),
+            &self.provider_schema.value_type(),
+        )?;
         let mut diags = Diagnostics::default();
-        self.provider_schema.block.validate_config(&config, &AttributePath::default(), &mut diags);
+        self.provider_schema
+            .block
+            .validate_config(&config, &AttributePath::default(), &mut diags);
         diags.extend(self.provider.validate(&config).await);
-        resp_diags(&diags, |diagnostics| pb::validate_provider_config::Response { diagnostics })
+        resp_diags(&diags, |diagnostics| {
+            pb::validate_provider_config::Response { diagnostics }
+        })
     }
 
-    async fn validate_resource_config(&self, r: Request<pb::validate_resource_config::Request>) -> RpcResult<pb::validate_resource_config::Response> {
+    async fn validate_resource_config(
+        &self,
+        r: Request<pb::validate_resource_config::Request>,
+    ) -> RpcResult<pb::validate_resource_config::Response> {
         let r = r.into_inner();
         let Some((res, schema, ty)) = self.resources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| pb::validate_resource_config::Response { diagnostics });
+            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| {
+                pb::validate_resource_config::Response { diagnostics }
+            });
         };
         let config = decode(r.config.as_ref(), ty)?;
         let mut diags = Diagnostics::default();
-        schema.block.validate_config(&config, &AttributePath::default(), &mut diags);
-        let write_only_allowed = r.client_capabilities.as_ref().is_some_and(|c| c.write_only_attributes_allowed);
+        schema
+            .block
+            .validate_config(&config, &AttributePath::default(), &mut diags);
+        let write_only_allowed = r
+            .client_capabilities
+            .as_ref()
+            .is_some_and(|c| c.write_only_attributes_allowed);
         for a in schema.block.attributes.iter().filter(|a| a.write_only) {
             if !write_only_allowed && !config.attr(&a.name).is_null() {
                 diags.push(
@@ -224,62 +309,112 @@ impl pb::provider_server::Provider for ProviderService {
         if !diags.has_errors() {
             diags.extend(res.validate(&config).await);
         }
-        resp_diags(&diags, |diagnostics| pb::validate_resource_config::Response { diagnostics })
+        resp_diags(&diags, |diagnostics| {
+            pb::validate_resource_config::Response { diagnostics }
+        })
     }
 
-    async fn validate_data_resource_config(&self, r: Request<pb::validate_data_resource_config::Request>) -> RpcResult<pb::validate_data_resource_config::Response> {
+    async fn validate_data_resource_config(
+        &self,
+        r: Request<pb::validate_data_resource_config::Request>,
+    ) -> RpcResult<pb::validate_data_resource_config::Response> {
         let r = r.into_inner();
         let Some((_, schema, ty)) = self.data_sources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("data source", &r.type_name), |diagnostics| pb::validate_data_resource_config::Response { diagnostics });
+            return resp_diags(&unknown_type("data source", &r.type_name), |diagnostics| {
+                pb::validate_data_resource_config::Response { diagnostics }
+            });
         };
         let config = decode(r.config.as_ref(), ty)?;
         let mut diags = Diagnostics::default();
-        schema.block.validate_config(&config, &AttributePath::default(), &mut diags);
-        resp_diags(&diags, |diagnostics| pb::validate_data_resource_config::Response { diagnostics })
+        schema
+            .block
+            .validate_config(&config, &AttributePath::default(), &mut diags);
+        resp_diags(&diags, |diagnostics| {
+            pb::validate_data_resource_config::Response { diagnostics }
+        })
     }
 
-    async fn upgrade_resource_state(&self, r: Request<pb::upgrade_resource_state::Request>) -> RpcResult<pb::upgrade_resource_state::Response> {
+    async fn upgrade_resource_state(
+        &self,
+        r: Request<pb::upgrade_resource_state::Request>,
+    ) -> RpcResult<pb::upgrade_resource_state::Response> {
         let r = r.into_inner();
         let Some((_, schema, ty)) = self.resources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| pb::upgrade_resource_state::Response { upgraded_state: None, diagnostics });
+            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| {
+                pb::upgrade_resource_state::Response {
+                    upgraded_state: None,
+                    diagnostics,
+                }
+            });
         };
         let fail = |summary: &str, detail: String| {
             let d: Diagnostics = Diagnostic::error(summary, detail).into();
-            resp_diags(&d, |diagnostics| pb::upgrade_resource_state::Response { upgraded_state: None, diagnostics })
+            resp_diags(&d, |diagnostics| pb::upgrade_resource_state::Response {
+                upgraded_state: None,
+                diagnostics,
+            })
         };
         if r.version > schema.version {
             return fail(
                 "State from a newer provider",
-                format!("The state was written with schema version {} but this provider knows version {}. Upgrade the provider.", r.version, schema.version),
+                format!(
+                    "The state was written with schema version {} but this provider knows version {}. Upgrade the provider.",
+                    r.version, schema.version
+                ),
             );
         }
         let raw = r.raw_state.unwrap_or_default();
         if raw.json.is_empty() {
             if raw.flatmap.is_empty() {
-                return Ok(Response::new(pb::upgrade_resource_state::Response { upgraded_state: Some(dv(&Value::Null, ty)?), diagnostics: vec![] }));
+                return Ok(Response::new(pb::upgrade_resource_state::Response {
+                    upgraded_state: Some(dv(&Value::Null, ty)?),
+                    diagnostics: vec![],
+                }));
             }
-            return fail("Unsupported legacy state", "This state is in the pre-0.12 flatmap format, which stagesub never wrote.".into());
+            return fail(
+                "Unsupported legacy state",
+                "This state is in the pre-0.12 flatmap format, which stagesub never wrote.".into(),
+            );
         }
         match codec::from_json(&raw.json, ty) {
             Ok(mut v) => {
                 schema.block.null_write_only(&mut v);
-                Ok(Response::new(pb::upgrade_resource_state::Response { upgraded_state: Some(dv(&v, ty)?), diagnostics: vec![] }))
+                Ok(Response::new(pb::upgrade_resource_state::Response {
+                    upgraded_state: Some(dv(&v, ty)?),
+                    diagnostics: vec![],
+                }))
             }
-            Err(e) => fail("Unreadable state", format!("The stored state does not match this resource's schema: {e}")),
+            Err(e) => fail(
+                "Unreadable state",
+                format!("The stored state does not match this resource's schema: {e}"),
+            ),
         }
     }
 
-    async fn configure_provider(&self, r: Request<pb::configure_provider::Request>) -> RpcResult<pb::configure_provider::Response> {
+    async fn configure_provider(
+        &self,
+        r: Request<pb::configure_provider::Request>,
+    ) -> RpcResult<pb::configure_provider::Response> {
         let r = r.into_inner();
         let config = decode(r.config.as_ref(), &self.provider_schema.value_type())?;
         let diags = self.provider.configure(&config, &r.terraform_version).await;
-        resp_diags(&diags, |diagnostics| pb::configure_provider::Response { diagnostics })
+        resp_diags(&diags, |diagnostics| pb::configure_provider::Response {
+            diagnostics,
+        })
     }
 
-    async fn read_resource(&self, r: Request<pb::read_resource::Request>) -> RpcResult<pb::read_resource::Response> {
+    async fn read_resource(
+        &self,
+        r: Request<pb::read_resource::Request>,
+    ) -> RpcResult<pb::read_resource::Response> {
         let r = r.into_inner();
         let Some((res, schema, ty)) = self.resources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| pb::read_resource::Response { diagnostics, ..Default::default() });
+            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| {
+                pb::read_resource::Response {
+                    diagnostics,
+                    ..Default::default()
+                }
+            });
         };
         let state = decode(r.current_state.as_ref(), ty)?;
         let out = res.read(&self.ctx(), &state, &r.private).await;
@@ -293,10 +428,18 @@ impl pb::provider_server::Provider for ProviderService {
         }))
     }
 
-    async fn plan_resource_change(&self, r: Request<pb::plan_resource_change::Request>) -> RpcResult<pb::plan_resource_change::Response> {
+    async fn plan_resource_change(
+        &self,
+        r: Request<pb::plan_resource_change::Request>,
+    ) -> RpcResult<pb::plan_resource_change::Response> {
         let r = r.into_inner();
         let Some((res, schema, ty)) = self.resources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| pb::plan_resource_change::Response { diagnostics, ..Default::default() });
+            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| {
+                pb::plan_resource_change::Response {
+                    diagnostics,
+                    ..Default::default()
+                }
+            });
         };
         let prior = decode(r.prior_state.as_ref(), ty)?;
         let proposed = decode(r.proposed_new_state.as_ref(), ty)?;
@@ -310,20 +453,41 @@ impl pb::provider_server::Provider for ProviderService {
                 ..Default::default()
             }));
         }
-        let (plan, diags) = self.plan(res.as_ref(), schema, prior, proposed, config, r.prior_private).await;
+        let (plan, diags) = self
+            .plan(
+                res.as_ref(),
+                schema,
+                prior,
+                proposed,
+                config,
+                r.prior_private,
+            )
+            .await;
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state: Some(dv(&plan.planned, ty)?),
-            requires_replace: plan.requires_replace.iter().map(AttributePath::to_proto).collect(),
+            requires_replace: plan
+                .requires_replace
+                .iter()
+                .map(AttributePath::to_proto)
+                .collect(),
             planned_private: plan.private,
             diagnostics: diags.to_proto(),
             ..Default::default()
         }))
     }
 
-    async fn apply_resource_change(&self, r: Request<pb::apply_resource_change::Request>) -> RpcResult<pb::apply_resource_change::Response> {
+    async fn apply_resource_change(
+        &self,
+        r: Request<pb::apply_resource_change::Request>,
+    ) -> RpcResult<pb::apply_resource_change::Response> {
         let r = r.into_inner();
         let Some((res, schema, ty)) = self.resources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| pb::apply_resource_change::Response { diagnostics, ..Default::default() });
+            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| {
+                pb::apply_resource_change::Response {
+                    diagnostics,
+                    ..Default::default()
+                }
+            });
         };
         let prior = decode(r.prior_state.as_ref(), ty)?;
         let planned = decode(r.planned_state.as_ref(), ty)?;
@@ -332,13 +496,19 @@ impl pb::provider_server::Provider for ProviderService {
         let (state, private, diags) = if planned.is_null() {
             let diags = res.delete(&ctx, &prior, &r.planned_private).await;
             // A failed delete keeps the object in state.
-            let state = if diags.has_errors() { prior } else { Value::Null };
+            let state = if diags.has_errors() {
+                prior
+            } else {
+                Value::Null
+            };
             (state, r.planned_private, diags)
         } else {
             let out = if prior.is_null() {
-                res.create(&ctx, &planned, &config, &r.planned_private).await
+                res.create(&ctx, &planned, &config, &r.planned_private)
+                    .await
             } else {
-                res.update(&ctx, &prior, &planned, &config, &r.planned_private).await
+                res.update(&ctx, &prior, &planned, &config, &r.planned_private)
+                    .await
             };
             let fallback = if prior.is_null() { Value::Null } else { prior };
             (out.state.unwrap_or(fallback), out.private, out.diagnostics)
@@ -353,10 +523,18 @@ impl pb::provider_server::Provider for ProviderService {
         }))
     }
 
-    async fn import_resource_state(&self, r: Request<pb::import_resource_state::Request>) -> RpcResult<pb::import_resource_state::Response> {
+    async fn import_resource_state(
+        &self,
+        r: Request<pb::import_resource_state::Request>,
+    ) -> RpcResult<pb::import_resource_state::Response> {
         let r = r.into_inner();
         let Some((res, schema, ty)) = self.resources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| pb::import_resource_state::Response { diagnostics, ..Default::default() });
+            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| {
+                pb::import_resource_state::Response {
+                    diagnostics,
+                    ..Default::default()
+                }
+            });
         };
         let out = res.import(&self.ctx(), &r.id).await;
         let imported_resources = match out.state {
@@ -371,13 +549,25 @@ impl pb::provider_server::Provider for ProviderService {
             }
             _ => vec![],
         };
-        Ok(Response::new(pb::import_resource_state::Response { imported_resources, diagnostics: out.diagnostics.to_proto(), deferred: None }))
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources,
+            diagnostics: out.diagnostics.to_proto(),
+            deferred: None,
+        }))
     }
 
-    async fn read_data_source(&self, r: Request<pb::read_data_source::Request>) -> RpcResult<pb::read_data_source::Response> {
+    async fn read_data_source(
+        &self,
+        r: Request<pb::read_data_source::Request>,
+    ) -> RpcResult<pb::read_data_source::Response> {
         let r = r.into_inner();
         let Some((ds, _, ty)) = self.data_sources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("data source", &r.type_name), |diagnostics| pb::read_data_source::Response { diagnostics, ..Default::default() });
+            return resp_diags(&unknown_type("data source", &r.type_name), |diagnostics| {
+                pb::read_data_source::Response {
+                    diagnostics,
+                    ..Default::default()
+                }
+            });
         };
         let config = decode(r.config.as_ref(), ty)?;
         let out = ds.read(&self.ctx(), &config).await;
@@ -388,12 +578,17 @@ impl pb::provider_server::Provider for ProviderService {
         }))
     }
 
-    async fn stop_provider(&self, _r: Request<pb::stop_provider::Request>) -> RpcResult<pb::stop_provider::Response> {
+    async fn stop_provider(
+        &self,
+        _r: Request<pb::stop_provider::Request>,
+    ) -> RpcResult<pb::stop_provider::Response> {
         let mut guard = self.cancel.lock().expect("cancel lock");
         guard.cancel();
         *guard = CancellationToken::new();
         tracing::info!("StopProvider: cancelling in-flight operations");
-        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
     }
 
     unimplemented_rpcs! {
@@ -417,16 +612,29 @@ impl pb::provider_server::Provider for ProviderService {
         validate_action_config(pb::validate_action_config::Request) -> pb::validate_action_config::Response;
     }
 
-    async fn get_resource_identity_schemas(&self, _r: Request<pb::get_resource_identity_schemas::Request>) -> RpcResult<pb::get_resource_identity_schemas::Response> {
+    async fn get_resource_identity_schemas(
+        &self,
+        _r: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> RpcResult<pb::get_resource_identity_schemas::Response> {
         // No resource has an identity: an empty map says so to every Terraform version.
-        Ok(Response::new(pb::get_resource_identity_schemas::Response::default()))
+        Ok(Response::new(
+            pb::get_resource_identity_schemas::Response::default(),
+        ))
     }
 
-    async fn get_functions(&self, _r: Request<pb::get_functions::Request>) -> RpcResult<pb::get_functions::Response> {
+    async fn get_functions(
+        &self,
+        _r: Request<pb::get_functions::Request>,
+    ) -> RpcResult<pb::get_functions::Response> {
         Ok(Response::new(pb::get_functions::Response::default()))
     }
 
-    async fn write_state_bytes(&self, _r: Request<tonic::Streaming<pb::write_state_bytes::RequestChunk>>) -> RpcResult<pb::write_state_bytes::Response> {
-        Err(Status::unimplemented("write_state_bytes is not supported by this provider"))
+    async fn write_state_bytes(
+        &self,
+        _r: Request<tonic::Streaming<pb::write_state_bytes::RequestChunk>>,
+    ) -> RpcResult<pb::write_state_bytes::Response> {
+        Err(Status::unimplemented(
+            "write_state_bytes is not supported by this provider",
+        ))
     }
 }

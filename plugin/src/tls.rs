@@ -25,11 +25,17 @@ pub struct AutoMtls {
 
 /// Builds the TLS server from the client's PEM certificate.
 pub fn auto_mtls(client_cert_pem: &str) -> Result<AutoMtls, String> {
-    let client_der = pem_to_der(client_cert_pem).ok_or("PLUGIN_CLIENT_CERT does not hold a PEM certificate")?;
+    let client_der =
+        pem_to_der(client_cert_pem).ok_or("PLUGIN_CLIENT_CERT does not hold a PEM certificate")?;
 
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).map_err(|e| e.to_string())?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
-    params.distinguished_name.push(rcgen::DnType::OrganizationName, "stagesub");
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string()]).map_err(|e| e.to_string())?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "stagesub");
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     params.key_usages = vec![
         rcgen::KeyUsagePurpose::DigitalSignature,
@@ -37,16 +43,23 @@ pub fn auto_mtls(client_cert_pem: &str) -> Result<AutoMtls, String> {
         rcgen::KeyUsagePurpose::KeyAgreement,
         rcgen::KeyUsagePurpose::KeyCertSign,
     ];
-    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth, rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+    ];
     let now = std::time::SystemTime::now();
     params.not_before = (now - std::time::Duration::from_secs(30)).into();
     params.not_after = (now + std::time::Duration::from_secs(30 * 24 * 3600)).into();
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| e.to_string())?;
+    let key =
+        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| e.to_string())?;
     let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
     let cert_der = cert.der().to_vec();
 
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = Arc::new(PinnedClientCert { expected: client_der, algorithms: provider.signature_verification_algorithms });
+    let verifier = Arc::new(PinnedClientCert {
+        expected: client_der,
+        algorithms: provider.signature_verification_algorithms,
+    });
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
@@ -57,13 +70,19 @@ pub fn auto_mtls(client_cert_pem: &str) -> Result<AutoMtls, String> {
         )
         .map_err(|e| e.to_string())?;
     config.alpn_protocols = vec![b"h2".to_vec()];
-    Ok(AutoMtls { config: Arc::new(config), cert_base64: base64::engine::general_purpose::STANDARD_NO_PAD.encode(cert_der) })
+    Ok(AutoMtls {
+        config: Arc::new(config),
+        cert_base64: base64::engine::general_purpose::STANDARD_NO_PAD.encode(cert_der),
+    })
 }
 
 fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
     let start = pem.find("-----BEGIN CERTIFICATE-----")? + "-----BEGIN CERTIFICATE-----".len();
     let end = pem[start..].find("-----END CERTIFICATE-----")? + start;
-    let b64: String = pem[start..end].chars().filter(|c| !c.is_whitespace()).collect();
+    let b64: String = pem[start..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     base64::engine::general_purpose::STANDARD.decode(b64).ok()
 }
 
@@ -78,19 +97,36 @@ impl ClientCertVerifier for PinnedClientCert {
         &[]
     }
 
-    fn verify_client_cert(&self, end_entity: &CertificateDer<'_>, _intermediates: &[CertificateDer<'_>], _now: UnixTime) -> Result<ClientCertVerified, TlsError> {
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, TlsError> {
         if end_entity.as_ref() == self.expected.as_slice() {
             Ok(ClientCertVerified::assertion())
         } else {
-            Err(TlsError::General("client certificate is not the one given in PLUGIN_CLIENT_CERT".into()))
+            Err(TlsError::General(
+                "client certificate is not the one given in PLUGIN_CLIENT_CERT".into(),
+            ))
         }
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, TlsError> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
         rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, TlsError> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
         rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 

@@ -53,10 +53,15 @@ impl Type {
             Type::Set(t) => json!(["set", t.to_json()]),
             Type::Map(t) => json!(["map", t.to_json()]),
             Type::Object(attrs) => {
-                let m: serde_json::Map<_, _> = attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let m: serde_json::Map<_, _> = attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_json()))
+                    .collect();
                 json!(["object", m])
             }
-            Type::Tuple(elems) => json!(["tuple", elems.iter().map(Type::to_json).collect::<Vec<_>>()]),
+            Type::Tuple(elems) => {
+                json!(["tuple", elems.iter().map(Type::to_json).collect::<Vec<_>>()])
+            }
         }
     }
 
@@ -83,7 +88,9 @@ impl Type {
                     "set" => Ok(Type::set(Type::from_json(&parts[1])?)),
                     "map" => Ok(Type::map(Type::from_json(&parts[1])?)),
                     "object" => {
-                        let obj = parts[1].as_object().ok_or("object type needs a map of attributes")?;
+                        let obj = parts[1]
+                            .as_object()
+                            .ok_or("object type needs a map of attributes")?;
                         let mut attrs = BTreeMap::new();
                         for (k, v) in obj {
                             attrs.insert(k.clone(), Type::from_json(v)?);
@@ -91,8 +98,15 @@ impl Type {
                         Ok(Type::Object(attrs))
                     }
                     "tuple" => {
-                        let elems = parts[1].as_array().ok_or("tuple type needs a list of types")?;
-                        Ok(Type::Tuple(elems.iter().map(Type::from_json).collect::<Result<_, _>>()?))
+                        let elems = parts[1]
+                            .as_array()
+                            .ok_or("tuple type needs a list of types")?;
+                        Ok(Type::Tuple(
+                            elems
+                                .iter()
+                                .map(Type::from_json)
+                                .collect::<Result<_, _>>()?,
+                        ))
                     }
                     other => Err(format!("unknown type kind {other:?}")),
                 }

@@ -1,0 +1,355 @@
+//! The `supabase` backend: a Supabase project per orchestra, through the Management API.
+//!
+//! No orphans: `POST /v1/projects` has no idempotency key, so a lost answer is followed by a look-up by
+//! name; a project that exists but never became healthy is reported with its ref so Terraform records
+//! it (tainted). Refresh reads the organization's project list once per provider process.
+
+use std::time::{Duration, Instant};
+
+use stagesub_plugin::Context;
+use stagesub_supabase::{
+    BackoffPolicy, Client, ClientConfig, CreateProjectBody, Error as ApiError,
+    NetworkRestrictionsConfig, PoolMode, PoolerConfig, ProjectCache, ProjectStatus, Region, Secret,
+};
+
+use super::{Backend, BackendError, Database, SessionTarget, TenantSpec, connection_url};
+
+/// The project name for a subdomain.
+pub fn project_name(subdomain: &str) -> String {
+    format!("orchestra-{subdomain}")
+}
+
+/// Supabase projects in one organization.
+#[derive(Debug)]
+pub struct SupabaseBackend {
+    client: Client,
+    organization: String,
+    cache: ProjectCache,
+}
+
+fn api(summary: &str, e: ApiError) -> BackendError {
+    BackendError::new(summary, e.to_string())
+}
+
+impl SupabaseBackend {
+    /// A backend for `organization` at `api_url` with a personal access token.
+    pub fn new(api_url: &str, token: String, organization: String) -> Result<Self, String> {
+        let config = ClientConfig::new(Secret::from(token)).with_api_url(api_url.to_string());
+        let client = Client::new(config).map_err(|e| e.to_string())?;
+        let cache = client.project_cache(organization.clone());
+        Ok(SupabaseBackend {
+            client,
+            organization,
+            cache,
+        })
+    }
+
+    /// Full details: the project plus its pooler configuration.
+    async fn read_full(&self, project_ref: &str) -> Result<Option<Database>, BackendError> {
+        let Some(project) = self
+            .client
+            .get_project(project_ref)
+            .await
+            .map_err(|e| api("Cannot read the Supabase project", e))?
+        else {
+            return Ok(None);
+        };
+        let mut db = Database {
+            id: project.project_ref.clone(),
+            status: project.status.to_string(),
+            created_at: Some(project.created_at.clone()),
+            region: Some(project.region.clone()),
+            archived: matches!(
+                project.status,
+                ProjectStatus::Inactive | ProjectStatus::Pausing
+            ),
+            api_url: Some(format!("https://{}.supabase.co", project.project_ref)),
+            url_params: "sslmode=require".into(),
+            subdomain: project.name.strip_prefix("orchestra-").map(str::to_string),
+            ..Default::default()
+        };
+        if db.archived {
+            return Ok(Some(db));
+        }
+        let poolers = self
+            .client
+            .pooler_config(project_ref)
+            .await
+            .map_err(|e| api("Cannot read the project's pooler configuration", e))?;
+        let session = poolers.iter().find(|p| p.pool_mode == PoolMode::Session);
+        let transaction = poolers
+            .iter()
+            .find(|p| p.pool_mode == PoolMode::Transaction)
+            .or_else(|| PoolerConfig::primary(&poolers));
+        if let Some(p) = session.or(transaction) {
+            db.host = p.db_host.clone();
+            // The session-mode port is 5432 on the pooler host when only a transaction entry is listed.
+            db.port = session.map_or(5432, |s| i64::from(s.db_port));
+            db.name = p.db_name.clone();
+            db.user = p.db_user.clone();
+        } else if let Some(d) = &project.database {
+            db.host = d.host.clone();
+            db.port = 5432;
+            db.name = "postgres".into();
+            db.user = "postgres".into();
+        }
+        if let Some(t) = transaction {
+            db.pooler = Some((t.db_host.clone(), i64::from(t.db_port)));
+        }
+        Ok(Some(db))
+    }
+
+    async fn wait_status(
+        &self,
+        project_ref: &str,
+        target: ProjectStatus,
+        deadline: Instant,
+    ) -> Result<(), BackendError> {
+        self.client
+            .wait_until_status(project_ref, target, deadline)
+            .await
+            .map(drop)
+            .map_err(|e| api("The Supabase project did not reach its state", e))
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for SupabaseBackend {
+    fn kind(&self) -> &'static str {
+        "supabase"
+    }
+
+    async fn find(&self, subdomain: &str) -> Result<Option<String>, BackendError> {
+        let name = project_name(subdomain);
+        let found = self
+            .client
+            .find_project_by_name(&self.organization, &name)
+            .await
+            .map_err(|e| api("Cannot list Supabase projects", e))?;
+        Ok(found.map(|p| p.project_ref))
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context,
+        spec: &TenantSpec,
+        password: &str,
+        deadline: Instant,
+    ) -> Result<Database, BackendError> {
+        let region = Region::parse(&spec.region)
+            .map_err(|e| BackendError::new("Invalid region", e.to_string()))?;
+        let body = CreateProjectBody {
+            name: project_name(&spec.subdomain),
+            organization_slug: self.organization.clone(),
+            db_pass: Secret::from(password),
+            region,
+            desired_instance_size: spec.instance_size.clone(),
+        };
+        let project_ref = match self.client.create_project(&body).await {
+            Ok(p) => p.project_ref,
+            Err(ApiError::CreateOutcomeUnknown { .. }) => {
+                // The answer was lost: the project may exist. Look before anything else.
+                let mut found = None;
+                for attempt in 0..6u32 {
+                    match self.find(&spec.subdomain).await {
+                        Ok(Some(r)) => {
+                            found = Some(r);
+                            break;
+                        }
+                        Ok(None) if attempt >= 2 => break,
+                        _ => super::pause(ctx, Duration::from_millis(500 << attempt)).await?,
+                    }
+                }
+                found.ok_or_else(|| {
+                    BackendError::new(
+                        "Supabase did not confirm the project",
+                        format!("The answer to creating project {} was lost, and no project by that name exists. Nothing was created; run `terraform apply` again.", body.name),
+                    )
+                })?
+            }
+            Err(e) => return Err(api("Supabase refused to create the project", e)),
+        };
+        self.cache.remove(&project_ref);
+        let with_ref = |mut e: BackendError| {
+            e.created_id = Some(project_ref.clone());
+            e.detail.push_str(&format!("\n\nThe project {project_ref} exists and is recorded in state (tainted): the next apply replaces it, or fix it and `terraform untaint`."));
+            e
+        };
+        let waited = tokio::select! {
+            r = self.client.wait_until_healthy(&project_ref, deadline, BackoffPolicy::polling()) => r.map_err(|e| api("The Supabase project did not become healthy", e)),
+            () = ctx.cancel.cancelled() => Err(BackendError::new("Interrupted", "Terraform asked the provider to stop while the project was coming up.")),
+        };
+        waited.map_err(with_ref)?;
+        let settings = async {
+            self.client
+                .put_ssl_enforcement(&project_ref, spec.enforce_ssl)
+                .await
+                .map_err(|e| api("Cannot set SSL enforcement", e))?;
+            if let Some(cidrs) = &spec.allowed_cidrs {
+                self.client
+                    .apply_network_restrictions(
+                        &project_ref,
+                        &NetworkRestrictionsConfig::from_cidrs(cidrs),
+                    )
+                    .await
+                    .map_err(|e| api("Cannot apply network restrictions", e))?;
+            }
+            if spec.archived {
+                self.client
+                    .pause_project(&project_ref)
+                    .await
+                    .map_err(|e| api("Cannot pause the project", e))?;
+                self.wait_status(&project_ref, ProjectStatus::Inactive, deadline)
+                    .await?;
+            }
+            Ok::<_, BackendError>(())
+        };
+        settings.await.map_err(with_ref)?;
+        self.read_full(&project_ref)
+            .await
+            .map_err(with_ref)?
+            .ok_or_else(|| {
+                with_ref(BackendError::new(
+                    "Project vanished",
+                    "The project was created but cannot be read back.",
+                ))
+            })
+    }
+
+    async fn read(&self, id: &str) -> Result<Option<Database>, BackendError> {
+        // Refresh of many tenants: status and region come from the cached organization list; connection
+        // details do not change and stay as recorded (empty host = keep state).
+        let Some(p) = self
+            .cache
+            .get(id)
+            .await
+            .map_err(|e| api("Cannot list Supabase projects", e))?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Database {
+            id: p.project_ref.clone(),
+            status: p.status.to_string(),
+            created_at: Some(p.created_at.clone()),
+            region: Some(p.region.clone()),
+            archived: matches!(p.status, ProjectStatus::Inactive | ProjectStatus::Pausing),
+            api_url: Some(format!("https://{}.supabase.co", p.project_ref)),
+            url_params: "sslmode=require".into(),
+            subdomain: p.name.strip_prefix("orchestra-").map(str::to_string),
+            ..Default::default()
+        }))
+    }
+
+    async fn read_details(&self, id: &str) -> Result<Option<Database>, BackendError> {
+        self.read_full(id).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        id: &str,
+        prior: &TenantSpec,
+        spec: &TenantSpec,
+        new_password: Option<&str>,
+        deadline: Instant,
+    ) -> Result<(), BackendError> {
+        if prior.archived && !spec.archived {
+            self.client
+                .restore_project(id)
+                .await
+                .map_err(|e| api("Supabase refused to restore the project", e))?;
+            tokio::select! {
+                r = self.client.wait_until_healthy(id, deadline, BackoffPolicy::polling()) => r.map(drop).map_err(|e| api("The restored project did not become healthy", e))?,
+                () = ctx.cancel.cancelled() => return Err(BackendError::new("Interrupted", "Terraform asked the provider to stop.")),
+            }
+        }
+        if let Some(pw) = new_password {
+            self.client
+                .update_database_password(id, &Secret::from(pw))
+                .await
+                .map_err(|e| api("Cannot change the database password", e))?;
+        }
+        if prior.enforce_ssl != spec.enforce_ssl {
+            self.client
+                .put_ssl_enforcement(id, spec.enforce_ssl)
+                .await
+                .map_err(|e| api("Cannot set SSL enforcement", e))?;
+        }
+        if prior.allowed_cidrs != spec.allowed_cidrs {
+            let config = spec
+                .allowed_cidrs
+                .as_ref()
+                .map_or_else(NetworkRestrictionsConfig::unrestricted, |c| {
+                    NetworkRestrictionsConfig::from_cidrs(c)
+                });
+            self.client
+                .apply_network_restrictions(id, &config)
+                .await
+                .map_err(|e| api("Cannot apply network restrictions", e))?;
+        }
+        if !prior.archived && spec.archived {
+            self.client.pause_project(id).await.map_err(|e| api("Supabase refused to pause the project (projects of paid organizations cannot be paused)", e))?;
+            self.wait_status(id, ProjectStatus::Inactive, deadline)
+                .await?;
+        }
+        self.cache.remove(id);
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        _ctx: &Context,
+        id: &str,
+        deadline: Instant,
+    ) -> Result<(), BackendError> {
+        if self
+            .client
+            .delete_project(id)
+            .await
+            .map_err(|e| api("Supabase refused to delete the project", e))?
+        {
+            self.client
+                .wait_until_gone(id, deadline)
+                .await
+                .map_err(|e| api("The project was not deleted in time", e))?;
+        }
+        self.cache.remove(id);
+        Ok(())
+    }
+
+    fn session_target(
+        &self,
+        db: &Database,
+        password: Option<&str>,
+    ) -> Result<SessionTarget, BackendError> {
+        let Some(pw) = password else {
+            return Err(BackendError::new(
+                "The database password is not known",
+                format!(
+                    "Migrations and seed for project {} need the database password, which is not in state (imported, or write-only). Set database_password, or database_password_wo with a new database_password_wo_version.",
+                    db.id
+                ),
+            ));
+        };
+        if db.host.is_empty() {
+            return Err(BackendError::new(
+                "No connection details",
+                format!(
+                    "Project {} has no pooler configuration yet; try again.",
+                    db.id
+                ),
+            ));
+        }
+        Ok(SessionTarget {
+            url: connection_url(
+                &db.user,
+                Some(pw),
+                &db.host,
+                db.port,
+                &db.name,
+                &db.url_params,
+            ),
+            set_role: None,
+        })
+    }
+}

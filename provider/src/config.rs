@@ -1,0 +1,171 @@
+//! Provider configuration: schema, environment fallbacks, and the configured backend that every
+//! resource of one provider process shares.
+
+use std::sync::{Arc, OnceLock};
+
+use stagesub_migrate::TlsOptions;
+use stagesub_plugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Value};
+
+use crate::backend::postgres::PostgresBackend;
+use crate::backend::supabase::SupabaseBackend;
+use crate::backend::{Backend, BackendError};
+
+/// Region used when neither the resource nor the provider sets one.
+pub const DEFAULT_REGION: &str = "eu-central-1";
+
+/// The provider configuration schema.
+pub fn schema() -> Schema {
+    let block = Block::new("stagesub provisions a dedicated, migrated and seeded database per orchestra. Every attribute can also come from the environment variable named in its description.")
+        .attribute(Attribute::string("backend").optional().validate(|v| match v.as_str() { Some("supabase" | "postgres") | None => Ok(()), Some(o) => Err(format!("backend must be \"supabase\" or \"postgres\", not {o:?}")) })
+            .description("`supabase` (a Supabase project per orchestra) or `postgres` (a database per orchestra on a server you own). Env `STAGESUB_BACKEND`. Default: `supabase` when an access token is set, else `postgres` when `postgres_url` is set."))
+        .attribute(Attribute::string("access_token").optional().sensitive().description("Supabase personal access token (`sbp_...`). Env `SUPABASE_ACCESS_TOKEN`."))
+        .attribute(Attribute::string("organization_slug").optional().description("Supabase organization that owns the projects. Env `SUPABASE_ORGANIZATION_SLUG`."))
+        .attribute(Attribute::string("api_url").optional().description("Supabase Management API base URL. Env `SUPABASE_API_URL`. Default `https://api.supabase.com`."))
+        .attribute(Attribute::string("postgres_url").optional().sensitive().description("Admin connection URL of the server for the `postgres` backend, e.g. `postgres://admin:secret@db.example.com:5432/postgres?sslmode=require`. Env `STAGESUB_POSTGRES_URL`."))
+        .attribute(Attribute::string("default_region").optional().description("Region for resources that set none. Env `STAGESUB_DEFAULT_REGION`. Default `eu-central-1`."))
+        .attribute(Attribute::string("database_ca_cert").optional().description("PEM of the CA that signs the database servers' certificates (Supabase's own CA, from the project's database settings). When set, database connections verify the server; otherwise they are encrypted without verification. Env `STAGESUB_DATABASE_CA_CERT`."))
+        .attribute(Attribute::bool("refresh_migrations").optional().description("Read each database's migration history on refresh, so out-of-band changes show as drift (one query per database). Env `STAGESUB_REFRESH_MIGRATIONS`. Default `true`; turn off for very large fleets."));
+    Schema { version: 0, block }
+}
+
+/// Configuration shared by the provider's resources.
+#[derive(Debug, Default)]
+pub struct Shared {
+    configured: OnceLock<Configured>,
+}
+
+#[derive(Debug)]
+struct Configured {
+    backend: Arc<dyn Backend>,
+    default_region: String,
+    tls: TlsOptions,
+    refresh_migrations: bool,
+}
+
+fn setting(config: &Value, attr: &str, env: &str) -> Option<String> {
+    config
+        .str_attr(attr)
+        .map(str::to_string)
+        .or_else(|| std::env::var(env).ok())
+        .filter(|s| !s.trim().is_empty())
+}
+
+impl Shared {
+    /// The configured backend, or an error saying the provider was not configured.
+    pub fn backend(&self) -> Result<Arc<dyn Backend>, BackendError> {
+        self.configured.get().map(|c| c.backend.clone()).ok_or_else(|| BackendError::new("Provider not configured", "The stagesub provider has no configuration; this is a bug if `terraform plan` got this far."))
+    }
+
+    /// The default region.
+    pub fn default_region(&self) -> String {
+        self.configured
+            .get()
+            .map_or_else(|| DEFAULT_REGION.to_string(), |c| c.default_region.clone())
+    }
+
+    /// TLS options for database connections.
+    pub fn tls(&self) -> TlsOptions {
+        self.configured
+            .get()
+            .map(|c| c.tls.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether refresh reads migration history.
+    pub fn refresh_migrations(&self) -> bool {
+        self.configured.get().is_none_or(|c| c.refresh_migrations)
+    }
+
+    /// Reads the configuration (attributes, then environment) and builds the backend.
+    pub fn configure(&self, config: &Value) -> Diagnostics {
+        let mut d = Diagnostics::default();
+        if !config.is_wholly_known() {
+            // Values from other resources are unknown during plan: nothing to build yet.
+            return d;
+        }
+        let token = setting(config, "access_token", "SUPABASE_ACCESS_TOKEN");
+        let pg_url = setting(config, "postgres_url", "STAGESUB_POSTGRES_URL");
+        let kind = setting(config, "backend", "STAGESUB_BACKEND").or_else(|| {
+            if token.is_some() {
+                Some("supabase".into())
+            } else if pg_url.is_some() {
+                Some("postgres".into())
+            } else {
+                None
+            }
+        });
+        let tls = TlsOptions {
+            ca_cert_pem: setting(config, "database_ca_cert", "STAGESUB_DATABASE_CA_CERT"),
+        };
+        let refresh_migrations = config
+            .attr("refresh_migrations")
+            .as_bool()
+            .or_else(|| {
+                std::env::var("STAGESUB_REFRESH_MIGRATIONS")
+                    .ok()
+                    .map(|v| !matches!(v.as_str(), "false" | "0" | "no"))
+            })
+            .unwrap_or(true);
+        let default_region = setting(config, "default_region", "STAGESUB_DEFAULT_REGION")
+            .unwrap_or_else(|| DEFAULT_REGION.into());
+        let backend: Arc<dyn Backend> = match kind.as_deref() {
+            Some("supabase") => {
+                let Some(token) = token else {
+                    d.push(Diagnostic::error("Missing Supabase access token", "The supabase backend needs `access_token` or the SUPABASE_ACCESS_TOKEN environment variable (a personal access token, sbp_...).").at(AttributePath::root("access_token")));
+                    return d;
+                };
+                let Some(org) = setting(config, "organization_slug", "SUPABASE_ORGANIZATION_SLUG")
+                else {
+                    d.push(Diagnostic::error("Missing Supabase organization", "The supabase backend needs `organization_slug` or SUPABASE_ORGANIZATION_SLUG: the organization that owns the orchestra projects.").at(AttributePath::root("organization_slug")));
+                    return d;
+                };
+                let api_url = setting(config, "api_url", "SUPABASE_API_URL")
+                    .unwrap_or_else(|| stagesub_supabase::DEFAULT_API_URL.to_string());
+                match SupabaseBackend::new(&api_url, token, org) {
+                    Ok(b) => Arc::new(b),
+                    Err(e) => {
+                        d.push(
+                            Diagnostic::error("Invalid Supabase settings", e)
+                                .at(AttributePath::root("api_url")),
+                        );
+                        return d;
+                    }
+                }
+            }
+            Some("postgres") => {
+                let Some(url) = pg_url else {
+                    d.push(Diagnostic::error("Missing postgres_url", "The postgres backend needs `postgres_url` or STAGESUB_POSTGRES_URL: an admin URL such as postgres://admin:secret@db.example.com:5432/postgres.").at(AttributePath::root("postgres_url")));
+                    return d;
+                };
+                match PostgresBackend::new(&url, tls.clone()) {
+                    Ok(b) => Arc::new(b),
+                    Err(e) => {
+                        d.push(
+                            Diagnostic::error("Invalid postgres_url", e)
+                                .at(AttributePath::root("postgres_url")),
+                        );
+                        return d;
+                    }
+                }
+            }
+            Some(other) => {
+                d.push(Diagnostic::error("Unknown backend", format!("backend is {other:?}; use \"supabase\" or \"postgres\" (STAGESUB_BACKEND).")).at(AttributePath::root("backend")));
+                return d;
+            }
+            None => {
+                d.push(Diagnostic::error(
+                    "No backend configured",
+                    "Set SUPABASE_ACCESS_TOKEN and SUPABASE_ORGANIZATION_SLUG (Supabase projects), or STAGESUB_POSTGRES_URL (databases on your own Postgres server), or the matching provider attributes.",
+                ));
+                return d;
+            }
+        };
+        let _ = self.configured.set(Configured {
+            backend,
+            default_region,
+            tls,
+            refresh_migrations,
+        });
+        d
+    }
+}

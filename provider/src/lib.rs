@@ -1,0 +1,53 @@
+//! `terraform-provider-stagesub`: a dedicated, migrated and seeded database per orchestra.
+//!
+//! - [`config`]: provider settings (attributes or environment) and the backend they select.
+//! - [`backend`]: where databases live: [`backend::supabase`] (Management API) or
+//!   [`backend::postgres`] (a server the operator owns).
+//! - [`orchestra`]: resource `stagesub_orchestra_database`; [`data_source`]: its data source.
+//! - [`tenant_db`]: migrations, seed and history inside a tenant database (via `stagesub-migrate`).
+//! - [`validation`]: subdomain and orchestra-name rules.
+//!
+//! The protocol work is done by `stagesub-plugin`; this crate is resource logic only.
+
+pub mod backend;
+pub mod config;
+pub mod data_source;
+pub mod orchestra;
+pub mod tenant_db;
+pub mod validation;
+
+use std::sync::Arc;
+
+use stagesub_plugin::{DataSource, Diagnostics, Provider, Resource, Schema, Value};
+
+/// The registry address Terraform knows the provider by.
+pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/stagesub/stagesub";
+
+/// The stagesub provider.
+#[derive(Debug, Default)]
+pub struct StagesubProvider {
+    shared: Arc<config::Shared>,
+}
+
+#[async_trait::async_trait]
+impl Provider for StagesubProvider {
+    fn schema(&self) -> Schema {
+        config::schema()
+    }
+
+    async fn configure(&self, config: &Value, _terraform_version: &str) -> Diagnostics {
+        self.shared.configure(config)
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        vec![Arc::new(orchestra::OrchestraDatabase::new(
+            self.shared.clone(),
+        ))]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![Arc::new(data_source::OrchestraDatabaseData::new(
+            self.shared.clone(),
+        ))]
+    }
+}

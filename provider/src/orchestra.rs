@@ -1,0 +1,597 @@
+//! Resource `stagesub_orchestra_database`: one dedicated, migrated and seeded database per orchestra.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use stagesub_plugin::{
+    Attribute, AttributePath, Block, Context, Diagnostic, Diagnostics, Outcome, Plan, Resource,
+    Schema, Type, Value, timeouts,
+};
+
+use crate::backend::{BackendError, Database, TenantSpec, connection_url};
+use crate::config::Shared;
+use crate::{tenant_db, validation};
+
+/// The resource type name.
+pub const TYPE_NAME: &str = "stagesub_orchestra_database";
+
+const CREATE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+const UPDATE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// `stagesub_orchestra_database`.
+#[derive(Debug)]
+pub struct OrchestraDatabase {
+    shared: Arc<Shared>,
+}
+
+impl OrchestraDatabase {
+    /// The resource, reading the provider's configuration from `shared`.
+    pub fn new(shared: Arc<Shared>) -> Self {
+        OrchestraDatabase { shared }
+    }
+}
+
+fn validated(
+    f: fn(&str) -> Result<(), String>,
+) -> impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static {
+    move |v: &Value| v.as_str().map_or(Ok(()), f)
+}
+
+/// The resource schema (shared with the data source, which marks everything computed).
+pub fn schema() -> Schema {
+    let block = Block::new("A dedicated database for one orchestra: a Supabase project (`supabase` backend) or a database and login role on a Postgres server you own (`postgres` backend). Created, made healthy, migrated and seeded by `terraform apply`.")
+        .attribute(Attribute::string("subdomain").required().requires_replace().validate(validated(validation::subdomain))
+            .description("The orchestra's subdomain, a DNS label (3-63 lowercase letters, digits, inner hyphens; not reserved such as `www` or `admin`). Names the Supabase project `orchestra-<subdomain>` or the database `orchestra_<subdomain>`. Changing it replaces the database."))
+        .attribute(Attribute::string("orchestra_name").required().validate(validated(validation::orchestra_name))
+            .description("The orchestra's display name, 1-256 characters without control characters. Seed SQL reads it as `current_setting('stagesub.orchestra_name')`. Updated in place."))
+        .attribute(Attribute::string("contact_email").optional().description("Contact email of the orchestra (`current_setting('stagesub.contact_email')` in seed SQL)."))
+        .attribute(Attribute::string("plan").optional().description("Tenant plan label, e.g. `free`, `pro`, `enterprise` (`current_setting('stagesub.plan')` in seed SQL)."))
+        .attribute(Attribute::string("region").optional().computed().requires_replace().use_state_for_unknown()
+            .description("Supabase region code (e.g. `eu-central-1`) or smart group (`americas`, `emea`, `apac`). Defaults to the provider's `default_region`. Changing it replaces the database. Not used by the `postgres` backend."))
+        .attribute(Attribute::string("instance_size").optional().requires_replace().description("Supabase `desired_instance_size` for the new project (e.g. `micro`, `small`). Changing it replaces the project."))
+        .attribute(Attribute::string("migrations_dir").optional()
+            .description("Folder of the app's migrations, Prisma layout (`<name>/migration.sql`) or Supabase CLI layout (`<version>_<name>.sql`), detected. Pending migrations show in the plan under `applied_migrations` and are applied on create and update."))
+        .attribute(Attribute::string("seed_sql").optional()
+            .description("Idempotent SQL run after migrations, in one transaction, on create and whenever it or the tenant values change. Read tenant values with `current_setting('stagesub.subdomain')`, `stagesub.orchestra_name`, `stagesub.contact_email`, `stagesub.plan`: they are bound as parameters, never spliced into the text."))
+        .attribute(Attribute::bool("archived").default(false)
+            .description("`true` pauses the Supabase project or blocks connections to the Postgres database (open sessions are ended); data is kept. `false` restores it."))
+        .attribute(Attribute::bool("deletion_protection").default(true)
+            .description("While `true`, destroying the database fails with an error. Set it to `false` and apply before destroying."))
+        .attribute(Attribute::bool("enforce_ssl").default(true).description("Supabase only: the database accepts only SSL connections."))
+        .attribute(Attribute::new("allowed_cidrs", Type::list(Type::String)).optional()
+            .description("Supabase only: IPv4/IPv6 CIDRs allowed to connect to the database. Unset means unrestricted."))
+        .attribute(Attribute::string("database_password").optional().computed().sensitive().use_state_for_unknown()
+            .validate(|v| match v.as_str() { Some(p) if p.len() < 12 => Err("database_password must have at least 12 characters".into()), _ => Ok(()) })
+            .description("Password of the database user. Generated (32 random characters) when unset. Changing it rotates the password. Prefer `database_password_wo` to keep it out of state."))
+        .attribute(Attribute::string("database_password_wo").optional().sensitive().write_only()
+            .validate(|v| match v.as_str() { Some(p) if p.len() < 12 => Err("database_password_wo must have at least 12 characters".into()), _ => Ok(()) })
+            .description("Write-only password (Terraform >= 1.11): used on create and whenever `database_password_wo_version` changes, never stored in state or plan. `database_url` then carries no password."))
+        .attribute(Attribute::number("database_password_wo_version").optional()
+            .description("Change this number to apply a new `database_password_wo`."))
+        .attribute(Attribute::string("id").computed().use_state_for_unknown().description("Supabase project ref, or the database name (`postgres` backend)."))
+        .attribute(Attribute::string("status").computed().description("Backend status: Supabase project status (`ACTIVE_HEALTHY`, `INACTIVE`, ...) or `ACTIVE` / `ARCHIVED`."))
+        .attribute(Attribute::string("created_at").computed().use_state_for_unknown().description("When the database was created (RFC 3339)."))
+        .attribute(Attribute::string("database_host").computed().use_state_for_unknown().description("Host for session-mode connections."))
+        .attribute(Attribute::number("database_port").computed().use_state_for_unknown().description("Port for session-mode connections."))
+        .attribute(Attribute::string("database_name").computed().use_state_for_unknown().description("Database name."))
+        .attribute(Attribute::string("database_user").computed().use_state_for_unknown().description("Database user."))
+        .attribute(Attribute::string("database_url").computed().sensitive().description("Session-mode connection URL an application can use (includes the password unless it is write-only)."))
+        .attribute(Attribute::string("pooler_url").computed().sensitive().description("Supabase only: transaction-mode pooler URL (port 6543; no prepared statements)."))
+        .attribute(Attribute::string("api_url").computed().use_state_for_unknown().description("Supabase only: `https://<ref>.supabase.co`."))
+        .attribute(Attribute::new("applied_migrations", Type::list(Type::String)).computed()
+            .description("Names of the applied migrations, in order. Pending ones show in the plan."))
+        .block(timeouts::block(&["create", "update", "delete"], "create 15m, update 15m, delete 10m"));
+    Schema { version: 0, block }
+}
+
+fn opt_string(v: &Value, name: &str) -> Option<String> {
+    v.str_attr(name).map(str::to_string)
+}
+
+fn diag(e: BackendError) -> Diagnostics {
+    Diagnostic::error(e.summary, e.detail).into()
+}
+
+impl OrchestraDatabase {
+    fn spec(&self, v: &Value) -> TenantSpec {
+        TenantSpec {
+            subdomain: v.str_attr("subdomain").unwrap_or_default().to_string(),
+            orchestra_name: v.str_attr("orchestra_name").unwrap_or_default().to_string(),
+            contact_email: opt_string(v, "contact_email"),
+            plan: opt_string(v, "plan"),
+            region: opt_string(v, "region").unwrap_or_else(|| self.shared.default_region()),
+            instance_size: opt_string(v, "instance_size"),
+            archived: v.attr("archived").as_bool().unwrap_or(false),
+            enforce_ssl: v.attr("enforce_ssl").as_bool().unwrap_or(true),
+            allowed_cidrs: v.attr("allowed_cidrs").as_list().map(|l| {
+                l.iter()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect()
+            }),
+        }
+    }
+
+    /// Fills the computed attributes of `state` from what the backend reports.
+    fn fill(&self, state: &mut Value, db: &Database, password: Option<&str>) {
+        state.set_attr("id", db.id.as_str());
+        state.set_attr("status", db.status.as_str());
+        state.set_attr("created_at", db.created_at.clone());
+        state.set_attr("api_url", db.api_url.clone());
+        if db.host.is_empty() {
+            // The backend's cheap read has no connection details; they do not change, keep them.
+            return;
+        }
+        state.set_attr("database_host", db.host.as_str());
+        state.set_attr("database_port", db.port);
+        state.set_attr("database_name", db.name.as_str());
+        state.set_attr("database_user", db.user.as_str());
+        state.set_attr(
+            "database_url",
+            connection_url(
+                &db.user,
+                password,
+                &db.host,
+                db.port,
+                &db.name,
+                &db.url_params,
+            ),
+        );
+        state.set_attr(
+            "pooler_url",
+            db.pooler
+                .as_ref()
+                .map(|(h, p)| connection_url(&db.user, password, h, *p, &db.name, &db.url_params)),
+        );
+    }
+
+    async fn refresh_migrations(
+        &self,
+        db: &Database,
+        password: Option<&str>,
+    ) -> Option<Vec<String>> {
+        if !self.shared.refresh_migrations() || db.archived {
+            return None;
+        }
+        let backend = self.shared.backend().ok()?;
+        let target = backend.session_target(db, password).ok()?;
+        match tenant_db::applied(&target, &self.shared.tls()).await {
+            Ok(names) => Some(names),
+            Err(e) => {
+                tracing::warn!("reading the migration history of {}: {}", db.id, e.detail);
+                None
+            }
+        }
+    }
+}
+
+/// 32 random alphanumeric characters.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl Resource for OrchestraDatabase {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        let mut d = Diagnostics::default();
+        if !config.attr("database_password").is_null()
+            && !config.attr("database_password_wo").is_null()
+        {
+            d.push(
+                Diagnostic::error(
+                    "Conflicting passwords",
+                    "Set either database_password or database_password_wo, not both.",
+                )
+                .at(AttributePath::root("database_password_wo")),
+            );
+        }
+        if !config.attr("database_password_wo").is_null()
+            && config.attr("database_password_wo_version").is_null()
+        {
+            d.push(Diagnostic::error("Missing database_password_wo_version", "Set database_password_wo_version (any number) with database_password_wo, and change it to rotate the password.").at(AttributePath::root("database_password_wo_version")));
+        }
+        if let Some(Err(e)) = config.str_attr("migrations_dir").map(tenant_db::load) {
+            {
+                d.push(
+                    Diagnostic::error(e.summary, e.detail)
+                        .at(AttributePath::root("migrations_dir")),
+                );
+            }
+        }
+        d
+    }
+
+    async fn modify_plan(&self, _ctx: &Context, plan: &mut Plan) -> Diagnostics {
+        let mut d = Diagnostics::default();
+        if plan.planned.attr("region").is_unknown() && plan.config.attr("region").is_null() {
+            let region = plan
+                .prior
+                .str_attr("region")
+                .map(str::to_string)
+                .unwrap_or_else(|| self.shared.default_region());
+            plan.planned.set_attr("region", region);
+        }
+        if !plan.is_create() {
+            // Connection details only change with the password; status only with `archived`.
+            let password_same = plan.config.attr("database_password")
+                == plan.prior.attr("database_password")
+                || plan.config.attr("database_password").is_null();
+            let wo_same = plan.planned.attr("database_password_wo_version")
+                == plan.prior.attr("database_password_wo_version");
+            if password_same && wo_same {
+                for a in ["database_url", "pooler_url"] {
+                    plan.planned.set_attr(a, plan.prior.attr(a).clone());
+                }
+            }
+            if plan.planned.attr("archived") == plan.prior.attr("archived") {
+                plan.planned
+                    .set_attr("status", plan.prior.attr("status").clone());
+            }
+        }
+        // Pending migrations: what is applied, then the folder's migrations not applied yet.
+        let prior_applied: Vec<String> = plan
+            .prior
+            .attr("applied_migrations")
+            .as_list()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        let archived = plan.planned.attr("archived").as_bool().unwrap_or(false);
+        let planned_applied = match plan.planned.attr("migrations_dir") {
+            Value::Unknown => Value::Unknown,
+            Value::String(dir) if !archived => match tenant_db::load(dir) {
+                Ok(set) => {
+                    let mut names = prior_applied.clone();
+                    names.extend(
+                        set.names()
+                            .into_iter()
+                            .filter(|n| !prior_applied.contains(n)),
+                    );
+                    Value::string_list(names)
+                }
+                Err(e) => {
+                    d.push(
+                        Diagnostic::error(e.summary, e.detail)
+                            .at(AttributePath::root("migrations_dir")),
+                    );
+                    Value::Unknown
+                }
+            },
+            _ => Value::string_list(prior_applied),
+        };
+        plan.planned.set_attr("applied_migrations", planned_applied);
+        d
+    }
+
+    async fn plan_destroy(&self, prior: &Value) -> Diagnostics {
+        if prior.attr("deletion_protection").as_bool().unwrap_or(true) {
+            return protected(prior);
+        }
+        Diagnostics::default()
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context,
+        planned: &Value,
+        config: &Value,
+        _private: &[u8],
+    ) -> Outcome {
+        let backend = match self.shared.backend() {
+            Ok(b) => b,
+            Err(e) => return Outcome::failed(None, diag(e)),
+        };
+        let spec = self.spec(planned);
+        let deadline = Instant::now() + timeouts::get(planned, "create", CREATE_TIMEOUT);
+        match backend.find(&spec.subdomain).await {
+            Ok(Some(id)) => {
+                return Outcome::failed(None, Diagnostic::error(
+                    "The orchestra's database already exists",
+                    format!("A {} database for subdomain {:?} exists already (id {id}). stagesub never takes over or overwrites an existing tenant silently. To manage it with Terraform, import it:\n\n  terraform import <resource address> {id}\n\nor add an `import {{ to = <resource address>, id = \"{id}\" }}` block.", backend.kind(), spec.subdomain),
+                ).at(AttributePath::root("subdomain")));
+            }
+            Ok(None) => {}
+            Err(e) => return Outcome::failed(None, diag(e)),
+        }
+        let write_only = config.str_attr("database_password_wo").map(str::to_string);
+        let password = write_only
+            .clone()
+            .or_else(|| opt_string(planned, "database_password"))
+            .unwrap_or_else(generate_password);
+        let stored_password = if write_only.is_some() {
+            None
+        } else {
+            Some(password.clone())
+        };
+        let mut state = planned.clone();
+        state.set_attr("database_password", stored_password.clone());
+        let db = match backend.create(ctx, &spec, &password, deadline).await {
+            Ok(db) => db,
+            Err(e) => {
+                // Something paid-for may exist: record it (Terraform marks it tainted) rather than forget it.
+                let partial = e.created_id.clone().map(|id| {
+                    let mut s = state.clone();
+                    s.set_attr("id", id);
+                    s.set_attr("status", "CREATE_FAILED");
+                    unknown_to_null(&mut s);
+                    s
+                });
+                return Outcome::failed(partial, diag(e));
+            }
+        };
+        self.fill(&mut state, &db, stored_password.as_deref());
+        let target = backend.session_target(&db, Some(&password));
+        let migrated = match target {
+            Ok(t) if !spec.archived => {
+                tenant_db::migrate_and_seed(
+                    &t,
+                    &self.shared.tls(),
+                    planned.str_attr("migrations_dir"),
+                    planned.str_attr("seed_sql"),
+                    &spec,
+                )
+                .await
+            }
+            Ok(_) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        };
+        match migrated {
+            Ok(names) => {
+                state.set_attr("applied_migrations", Value::string_list(names));
+                Outcome::ok(state)
+            }
+            Err(e) => {
+                unknown_to_null(&mut state);
+                Outcome::failed(Some(state), diag(e))
+            }
+        }
+    }
+
+    async fn read(&self, _ctx: &Context, state: &Value, private: &[u8]) -> Outcome {
+        let backend = match self.shared.backend() {
+            Ok(b) => b,
+            Err(e) => return Outcome::failed(Some(state.clone()), diag(e)),
+        };
+        let Some(id) = state.str_attr("id") else {
+            return Outcome::ok(state.clone());
+        };
+        let db = match backend.read(id).await {
+            Ok(Some(db)) => db,
+            Ok(None) => return Outcome::default(),
+            Err(e) => return Outcome::failed(Some(state.clone()), diag(e)),
+        };
+        let mut new = state.clone();
+        let password = state.str_attr("database_password").map(str::to_string);
+        self.fill(&mut new, &db, password.as_deref());
+        new.set_attr("archived", db.archived);
+        if state.attr("migrations_dir").is_null()
+            && state
+                .attr("applied_migrations")
+                .as_list()
+                .is_some_and(<[Value]>::is_empty)
+        {
+            // Nothing to compare; skip the query.
+        } else if let Some(names) = self.refresh_migrations(&db, password.as_deref()).await {
+            new.set_attr("applied_migrations", Value::string_list(names));
+        }
+        Outcome {
+            state: Some(new),
+            private: private.to_vec(),
+            diagnostics: Diagnostics::default(),
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        _private: &[u8],
+    ) -> Outcome {
+        let backend = match self.shared.backend() {
+            Ok(b) => b,
+            Err(e) => return Outcome::failed(None, diag(e)),
+        };
+        let id = prior.str_attr("id").unwrap_or_default().to_string();
+        let (old, new) = (self.spec(prior), self.spec(planned));
+        let deadline = Instant::now() + timeouts::get(planned, "update", UPDATE_TIMEOUT);
+        let wo_rotated = planned.attr("database_password_wo_version")
+            != prior.attr("database_password_wo_version");
+        let write_only = config.str_attr("database_password_wo").map(str::to_string);
+        let mut state = planned.clone();
+        let new_password = if wo_rotated && write_only.is_some() {
+            state.set_attr("database_password", Value::Null);
+            write_only.clone()
+        } else {
+            config
+                .str_attr("database_password")
+                .filter(|p| Some(*p) != prior.str_attr("database_password"))
+                .map(str::to_string)
+        };
+        if state.attr("database_password").is_unknown() {
+            state.set_attr("database_password", prior.attr("database_password").clone());
+        }
+        if let Err(e) = backend
+            .update(ctx, &id, &old, &new, new_password.as_deref(), deadline)
+            .await
+        {
+            return Outcome::failed(None, diag(e));
+        }
+        if old != new
+            && let Err(e) = backend.record_tenant(&id, &new).await
+        {
+            return Outcome::failed(None, diag(e));
+        }
+        let db = match backend.read(&id).await {
+            Ok(Some(db)) => db,
+            Ok(None) => {
+                return Outcome::failed(
+                    None,
+                    Diagnostic::error(
+                        "The orchestra's database disappeared",
+                        format!(
+                            "{id} no longer exists; run `terraform apply` again to re-create it."
+                        ),
+                    ),
+                );
+            }
+            Err(e) => return Outcome::failed(None, diag(e)),
+        };
+        let stored = state.str_attr("database_password").map(str::to_string);
+        self.fill(&mut state, &db, stored.as_deref());
+        let password_for_session = new_password.clone().or(stored);
+        let tenant_changed = old != new;
+        let seed_changed = planned.attr("seed_sql") != prior.attr("seed_sql");
+        let pending = planned.attr("applied_migrations") != prior.attr("applied_migrations");
+        if !new.archived
+            && (pending
+                || seed_changed
+                || tenant_changed
+                || planned.attr("migrations_dir") != prior.attr("migrations_dir"))
+        {
+            let seed = if seed_changed || tenant_changed {
+                planned.str_attr("seed_sql")
+            } else {
+                None
+            };
+            let result = match backend.session_target(&db, password_for_session.as_deref()) {
+                Ok(t) => {
+                    tenant_db::migrate_and_seed(
+                        &t,
+                        &self.shared.tls(),
+                        planned.str_attr("migrations_dir"),
+                        seed,
+                        &new,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(names) => state.set_attr("applied_migrations", Value::string_list(names)),
+                Err(e) => {
+                    state.set_attr(
+                        "applied_migrations",
+                        prior.attr("applied_migrations").clone(),
+                    );
+                    unknown_to_null(&mut state);
+                    return Outcome::failed(Some(state), diag(e));
+                }
+            }
+        } else {
+            state.set_attr(
+                "applied_migrations",
+                prior.attr("applied_migrations").clone(),
+            );
+        }
+        Outcome::ok(state)
+    }
+
+    async fn delete(&self, ctx: &Context, prior: &Value, _private: &[u8]) -> Diagnostics {
+        if prior.attr("deletion_protection").as_bool().unwrap_or(true) {
+            return protected(prior);
+        }
+        let backend = match self.shared.backend() {
+            Ok(b) => b,
+            Err(e) => return diag(e),
+        };
+        let deadline = Instant::now() + timeouts::get(prior, "delete", DELETE_TIMEOUT);
+        match backend
+            .delete(ctx, prior.str_attr("id").unwrap_or_default(), deadline)
+            .await
+        {
+            Ok(()) => Diagnostics::default(),
+            Err(e) => diag(e),
+        }
+    }
+
+    async fn import(&self, _ctx: &Context, id: &str) -> Outcome {
+        let backend = match self.shared.backend() {
+            Ok(b) => b,
+            Err(e) => return Outcome::failed(None, diag(e)),
+        };
+        let db = match backend.read(id).await {
+            Ok(Some(db)) => db,
+            Ok(None) => {
+                return Outcome::failed(
+                    None,
+                    Diagnostic::error(
+                        "Cannot import: not found",
+                        format!(
+                            "The {} backend has no orchestra database with id {id:?}. Use the Supabase project ref or, for the postgres backend, the database name (orchestra_<subdomain>).",
+                            backend.kind()
+                        ),
+                    ),
+                );
+            }
+            Err(e) => return Outcome::failed(None, diag(e)),
+        };
+        let mut state = Value::Object(
+            schema()
+                .block
+                .attributes
+                .iter()
+                .map(|a| (a.name.clone(), Value::Null))
+                .collect(),
+        );
+        state.set_attr("timeouts", Value::Null);
+        state.set_attr("subdomain", db.subdomain.clone());
+        state.set_attr(
+            "region",
+            db.region
+                .clone()
+                .unwrap_or_else(|| self.shared.default_region()),
+        );
+        state.set_attr("archived", db.archived);
+        state.set_attr("deletion_protection", true);
+        state.set_attr("enforce_ssl", true);
+        if let Some(meta) = backend.tenant_metadata(&db).await {
+            state.set_attr("orchestra_name", meta.orchestra_name);
+            state.set_attr("contact_email", meta.contact_email);
+            state.set_attr("plan", meta.plan);
+        }
+        self.fill(&mut state, &db, None);
+        state.set_attr(
+            "applied_migrations",
+            Value::string_list(self.refresh_migrations(&db, None).await.unwrap_or_default()),
+        );
+        Outcome::ok(state)
+    }
+}
+
+fn protected(prior: &Value) -> Diagnostics {
+    let sub = prior.str_attr("subdomain").unwrap_or("?");
+    Diagnostic::error(
+        "Deletion protection is on",
+        format!("The database of orchestra {sub:?} has deletion_protection = true, so it is not destroyed. To destroy it, set `deletion_protection = false`, run `terraform apply`, then destroy again."),
+    )
+    .at(AttributePath::root("deletion_protection"))
+    .into()
+}
+
+/// A state returned with an error may not hold unknowns.
+fn unknown_to_null(v: &mut Value) {
+    if let Value::Object(m) = v {
+        for val in m.values_mut() {
+            if val.is_unknown() {
+                *val = Value::Null;
+            }
+        }
+    }
+}
