@@ -140,3 +140,63 @@ fn import_runs_and_reports_the_provider_answer() {
     assert!(tf.resource_values("null_resource.orchestra").is_none());
     tf.refresh().assert_success();
 }
+
+#[test]
+fn modules_work_with_dev_overrides_through_get_on_both_versions() {
+    for tf in Terraform::all_versions() {
+        let tf = tf.with_null_provider(InstallMode::DevOverride);
+        tf.write_file(
+            "modules/orchestra/main.tf",
+            "variable \"name\" {\n  type = string\n}\n\nresource \"null_resource\" \"this\" {\n  triggers = { name = var.name }\n}\n",
+        );
+        tf.write_file(
+            "main.tf",
+            "module \"orchestra-berlin\" {\n  source = \"./modules/orchestra\"\n  name   = \"Berlin\"\n}\n",
+        );
+        tf.get_ok();
+        tf.apply_ok();
+        let values = tf
+            .resource_values("module.orchestra-berlin.null_resource.this")
+            .expect("module resource in state");
+        assert_eq!(values["triggers"]["name"], "Berlin");
+        tf.assert_plan_empty();
+        tf.destroy_ok();
+    }
+}
+
+#[test]
+fn a_command_over_its_time_limit_is_killed_with_everything_it_started() {
+    let tf = Terraform::latest()
+        .with_null_provider(InstallMode::DevOverride)
+        .with_timeout(std::time::Duration::from_secs(8));
+    tf.write_file(
+        "main.tf",
+        r#"resource "null_resource" "slow" {
+  provisioner "local-exec" {
+    command = "echo $$ > sleeper.pid; exec sleep 300"
+  }
+}
+"#,
+    );
+    let started = std::time::Instant::now();
+    let out = tf.apply(&[]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert_eq!(out.code, None, "{out}");
+    assert!(out.stderr.contains("[harness] killed after"), "{out}");
+
+    let pid = std::fs::read_to_string(tf.workdir().join("sleeper.pid")).expect("provisioner ran");
+    let stat = format!("/proc/{}/stat", pid.trim());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::path::Path::new(&stat).exists() && std::time::Instant::now() < deadline {
+        let state = std::fs::read_to_string(&stat).unwrap_or_default();
+        if state.contains(") Z ") {
+            break; // killed, waiting to be reaped by init
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let state = std::fs::read_to_string(&stat).unwrap_or_default();
+    assert!(
+        state.is_empty() || state.contains(") Z "),
+        "sleep survived: {state}"
+    );
+}

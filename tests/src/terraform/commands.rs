@@ -22,6 +22,23 @@ impl Terraform {
         out
     }
 
+    /// `terraform get -no-color`: installs modules only. With [`InstallMode::DevOverride`]
+    /// providers, use it instead of [`init`](Self::init) for configurations with modules:
+    /// Terraform 1.0's `init` asks the registry for overridden providers too, which fails offline.
+    ///
+    /// [`InstallMode::DevOverride`]: super::InstallMode::DevOverride
+    pub fn get(&self) -> TfOutput {
+        self.run(&["get", "-no-color"])
+    }
+
+    /// [`get`](Self::get), panicking unless it succeeds.
+    #[track_caller]
+    pub fn get_ok(&self) -> TfOutput {
+        let out = self.get();
+        out.assert_success();
+        out
+    }
+
     /// `terraform validate -no-color`.
     pub fn validate(&self) -> TfOutput {
         self.run(&["validate", "-no-color"])

@@ -30,6 +30,9 @@ pub struct LocalProvider {
 pub enum InstallMode {
     /// `dev_overrides`: Terraform runs the binary directly; `terraform init` is not needed for this
     /// provider (it warns that overrides are in effect) and there is no lock-file entry.
+    /// Terraform 1.0's `init` still asks the registry for overridden providers and fails offline:
+    /// install modules with `terraform get` ([`Terraform::get_ok`](crate::Terraform::get_ok)),
+    /// or use [`InstallMode::FilesystemMirror`] when `init` must run.
     DevOverride,
     /// `filesystem_mirror` (unpacked layout): `terraform init` installs it like a registry
     /// provider, writes `.terraform.lock.hcl`, and version constraints apply.

@@ -35,6 +35,7 @@ pub use output::{TfOutput, normalize};
 use std::ffi::OsString;
 use std::fs;
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
@@ -183,6 +184,8 @@ impl Terraform {
         command
             .args(args)
             .current_dir(self.workdir())
+            // Own process group: a timeout kills Terraform and the providers it started.
+            .process_group(0)
             .stdin(if stdin.is_some() {
                 Stdio::piped()
             } else {
@@ -222,6 +225,9 @@ impl Terraform {
             }
             if Instant::now() >= deadline {
                 timed_out = true;
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .status();
                 let _ = child.kill();
                 break child.wait().expect("wait for killed terraform");
             }
