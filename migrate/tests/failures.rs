@@ -220,6 +220,19 @@ async fn syntax_errors_map_the_character_position_to_the_file() {
     assert_eq!((failure.line, failure.column), (3, 33), "{error}");
     assert!(error.to_string().starts_with("migration failed"), "{error}");
     assert!(error.to_string().contains(&file.display().to_string()));
+    // The pipelined history insert and COMMIT must not record anything for a failed script.
+    assert!(applied(&client).await.unwrap().is_empty());
+    let rows: Vec<(bool, i32)> = client
+        .query(
+            "SELECT finished_at IS NULL, applied_steps_count FROM _prisma_migrations",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(rows, vec![(true, 0)], "exactly one failed attempt recorded");
 }
 
 #[tokio::test]
@@ -302,4 +315,28 @@ async fn errors_without_position_are_counted_past_bodies_and_comment_only_pieces
         functions, 0,
         "the functions of the failed migration are rolled back"
     );
+}
+
+#[tokio::test]
+async fn a_failure_at_commit_time_rolls_back_and_names_the_file() {
+    let db = TestDb::create("deferred").await;
+    let dir = TempDir::new("deferred");
+    let file = dir.write(
+        "1_deferred.sql",
+        "create table p (id int primary key);\n\
+         create table c (p_id int references p (id) deferrable initially deferred);\n\
+         insert into c values (42);\n",
+    );
+    let client = db.client().await;
+    let set = MigrationSet::load(dir.path()).unwrap();
+    let error = apply(&client, &set, &ApplyOptions::default())
+        .await
+        .unwrap_err();
+    let Error::Migration(failure) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(failure.sqlstate, "23503", "{error}");
+    assert_eq!(failure.file, file.display().to_string());
+    assert!(public_tables(&client).await.is_empty());
+    assert!(applied(&client).await.unwrap().is_empty());
 }
