@@ -158,7 +158,9 @@ pub(crate) fn classify(what: &str, stderr: &str) -> PublishError {
         "not valid: is this a git repository",
     ];
     let message = format!("{what} failed: {}", last_lines(text));
-    if PERMANENT.iter().any(|p| lower.contains(p)) {
+    // Smart HTTP: "fatal: repository 'https://host/x.git/' not found".
+    let repo_not_found = lower.contains("repository '") && lower.contains("' not found");
+    if repo_not_found || PERMANENT.iter().any(|p| lower.contains(p)) {
         PublishError::Permanent(message)
     } else {
         PublishError::Transient {

@@ -170,6 +170,14 @@ impl GitCliPublisher {
                         changed: true,
                     });
                 }
+                PushOutcome::AlreadyThere => {
+                    return Ok(Published {
+                        branch,
+                        commit_sha: commit,
+                        pull_request_url: None,
+                        changed: false,
+                    });
+                }
                 PushOutcome::Moved(reason) => {
                     tracing::debug!(branch = %branch, attempt, reason = %reason, "remote branch moved; re-applying");
                     tokio::time::sleep(backoff(attempt)).await;

@@ -9,6 +9,8 @@ use crate::PublishError;
 pub(super) enum PushOutcome {
     /// The branch now points at the commit.
     Pushed,
+    /// The branch already pointed at this exact commit.
+    AlreadyThere,
     /// Someone else moved the branch first; re-apply on the new tip.
     Moved(String),
 }
@@ -92,13 +94,17 @@ impl GitCliPublisher {
         let args = [
             "push",
             "--porcelain",
-            "--quiet",
             "--",
             self.remote_url.as_str(),
             refspec.as_str(),
         ];
         let out = self.git.run(&args, None, &[], NETWORK_TIMEOUT).await?;
         if out.success {
+            // `=` marks a ref that already pointed at the commit: another replica built the very
+            // same commit object (same tree, parent, message, identity and second) and pushed first.
+            if out.stdout.lines().any(|l| l.starts_with('=')) {
+                return Ok(PushOutcome::AlreadyThere);
+            }
             return Ok(PushOutcome::Pushed);
         }
         // Porcelain: a line `!<TAB>from:to<TAB>[rejected] (reason)` per refused ref.

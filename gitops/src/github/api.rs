@@ -84,13 +84,45 @@ impl Api {
             Method::Post => self.crab._post(path, body).await,
             Method::Put => self.crab._put(path, body).await,
         };
-        let response = sent.map_err(|e| PublishError::Transient {
-            message: self.scrub(&format!(
-                "{method:?} {path}: cannot reach the GitHub API: {}",
-                error_chain(&e)
-            )),
-            retry_after: None,
-        })?;
+        let response = match sent {
+            Ok(response) => response,
+            // octocrab itself got an error answer: fetching the App installation token failed.
+            Err(octocrab::Error::GitHub { source, .. }) => {
+                let header = |name: &str| {
+                    source
+                        .headers
+                        .as_ref()?
+                        .get(name)?
+                        .to_str()
+                        .ok()
+                        .map(str::to_owned)
+                };
+                let reply = Reply {
+                    status: source.status_code.as_u16(),
+                    retry_after: header("retry-after"),
+                    remaining: header("x-ratelimit-remaining"),
+                    reset: header("x-ratelimit-reset")
+                        .or(source.rate_limit_reset.map(|r| r.to_string())),
+                    body: serde_json::json!({ "message": source.message }).to_string(),
+                };
+                let what = "(GitHub App installation token)";
+                return Err(match self.failure(Method::Post, what, &reply) {
+                    PublishError::Permanent(m) => PublishError::Permanent(format!(
+                        "{m}; check GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_INSTALLATION_ID"
+                    )),
+                    transient => transient,
+                });
+            }
+            Err(e) => {
+                return Err(PublishError::Transient {
+                    message: self.scrub(&format!(
+                        "{method:?} {path}: cannot reach the GitHub API: {}",
+                        error_chain(&e)
+                    )),
+                    retry_after: None,
+                });
+            }
+        };
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
