@@ -22,8 +22,9 @@ pub struct ApplyOptions {
     pub lock_timeout: Option<Duration>,
     /// How long to wait for another run's migration lock; None waits as long as it takes.
     pub lock_wait: Option<Duration>,
-    /// Retry a Prisma migration that failed before even though its file is unchanged (the
-    /// failure was temporary, e.g. a lock timeout). A changed file is always retried.
+    /// Retry a Prisma migration that failed before even though its file is unchanged. Without
+    /// it, a failed migration is retried when its file changed or when the recorded failure was
+    /// temporary (statement or lock timeout, serialization failure, deadlock, lost connection).
     pub retry_failed: bool,
 }
 
@@ -187,7 +188,11 @@ fn plan_prisma<'a>(
             .find(|r| r.name == migration.name && !r.rolled_back && !r.finished);
         plans.push(match failed {
             None => Plan::Apply(migration),
-            Some(row) if options.retry_failed || !same_checksum(migration, &row.checksum) => {
+            Some(row)
+                if options.retry_failed
+                    || !same_checksum(migration, &row.checksum)
+                    || transient(row.logs.as_deref().unwrap_or_default()) =>
+            {
                 Plan::Retry(migration)
             }
             Some(row) => {
@@ -199,6 +204,20 @@ fn plan_prisma<'a>(
         });
     }
     Ok(plans)
+}
+
+/// Whether recorded failure `logs` name a SQLSTATE that says "try again" rather than "fix the
+/// file": query canceled (statement timeout), lock not available (lock timeout), serialization
+/// failure, deadlock, or a connection failure. Reads our own format (`ERROR 57014 ...`) and
+/// Prisma's (`Database error code: 57014`).
+fn transient(logs: &str) -> bool {
+    let code = ["ERROR ", "Database error code: "]
+        .iter()
+        .find_map(|marker| {
+            let at = logs.find(marker)? + marker.len();
+            logs.get(at..at + 5)
+        });
+    code.is_some_and(|c| matches!(c, "57014" | "55P03" | "40001" | "40P01") || c.starts_with("08"))
 }
 
 /// Statements compared without whitespace and semicolons, so a CLI whose splitter differs from
@@ -235,4 +254,25 @@ fn plan_supabase<'a>(set: &'a MigrationSet, applied: &[AppliedMigration]) -> Res
         plans.push(Plan::Skip);
     }
     Ok(plans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transient;
+
+    #[test]
+    fn transient_failures_are_recognised_in_both_log_formats() {
+        assert!(transient(
+            "a.sql:2:1: ERROR 57014 canceling statement due to statement timeout"
+        ));
+        assert!(transient("a.sql:1:1: ERROR 08006 connection closed"));
+        assert!(transient(
+            "Database error code: 40P01\n\nDatabase error:\ndeadlock detected"
+        ));
+        assert!(!transient(
+            "a.sql:4:8: ERROR 42703 column \"x\" does not exist"
+        ));
+        assert!(!transient("Database error code: 42601"));
+        assert!(!transient(""));
+    }
 }

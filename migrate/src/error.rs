@@ -141,7 +141,7 @@ impl fmt::Display for Error {
                 f,
                 "migration {name} failed in an earlier run and its file is unchanged. Fix \
                  the migration file and apply again (stagesub retries a failed migration whose \
-                 file changed), or, if the failure was temporary, run \
+                 file changed), or, if the cause is gone now, run \
                  `prisma migrate resolve --rolled-back {name}` first.\nRecorded error: {logs}"
             ),
             Error::LockTimeout => write!(

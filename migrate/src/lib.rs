@@ -18,9 +18,10 @@
 //! - An applied migration whose file changed is an error ([`Error::Modified`]), never skipped.
 //! - Prisma failures are recorded as Prisma records them (`finished_at` NULL, `logs` = error).
 //!   The next run retries such a migration once its file has changed (marking the failed attempt
-//!   `rolled_back_at = now()` in the same transaction as the new attempt); with an unchanged file
-//!   it stops with [`Error::FailedBefore`] unless [`ApplyOptions::retry_failed`] is set. So fixing
-//!   the file and applying again converges.
+//!   `rolled_back_at = now()` in the same transaction as the new attempt), or when the recorded
+//!   failure was temporary (a timeout, deadlock or lost connection); otherwise it stops with
+//!   [`Error::FailedBefore`] unless [`ApplyOptions::retry_failed`] is set. So fixing the file and
+//!   applying again converges.
 //! - Files may not contain `BEGIN`/`COMMIT` of their own, nor statements that cannot run in a
 //!   transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`).
 //! - The history rows use `gen_random_uuid()`: Postgres 13 or newer.

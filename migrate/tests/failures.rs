@@ -340,3 +340,27 @@ async fn a_failure_at_commit_time_rolls_back_and_names_the_file() {
     assert!(public_tables(&client).await.is_empty());
     assert!(applied(&client).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn prisma_migration_that_timed_out_is_retried_without_manual_steps() {
+    let db = TestDb::create("timeout_retry").await;
+    let dir = TempDir::new("timeout_retry");
+    dir.write(
+        "1_slow/migration.sql",
+        "create table a (id int);\nselect pg_sleep(0.5);",
+    );
+    let client = db.client().await;
+    let set = MigrationSet::load(dir.path()).unwrap();
+    let hurried = ApplyOptions {
+        statement_timeout: Some(std::time::Duration::from_millis(50)),
+        ..ApplyOptions::default()
+    };
+    let error = apply(&client, &set, &hurried).await.unwrap_err();
+    assert!(error.to_string().contains("57014"), "{error}");
+    // Same file, no manual step: a timeout is temporary, so the next run tries again.
+    let report = apply(&client, &set, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.applied, vec!["1_slow"]);
+    assert_eq!(public_tables(&client).await, vec!["a"]);
+}
