@@ -172,7 +172,7 @@ impl Api {
         }
         match reply.status {
             401 => PublishError::Permanent(format!(
-                "{message} (check GITHUB_TOKEN or the GitHub App credentials)"
+                "{message} (check GITHUB_TOKEN, or the GitHub App id, key and installation)"
             )),
             403 => PublishError::Permanent(format!(
                 "{message} (the token or App installation lacks access to the repository)"

@@ -252,3 +252,4 @@ impl Drop for HttpGitServer {
     }
 }
 pub mod git_scenarios;
+pub mod github_env;

@@ -31,13 +31,15 @@ pub(crate) async fn guard(State(state): State<Shared>, request: Request, next: N
         .map(str::to_owned);
     let is_app = path.starts_with("/app/");
     let authorized = match credential.as_deref() {
-        Some(jwt) if is_app => crate::pulls::valid_app_jwt(&state, jwt),
-        Some(token) => token == state.config.token || installation_token_valid(&state, token),
-        None => false,
+        Some(jwt) if is_app => crate::pulls::check_app_jwt(&state, jwt),
+        Some(token) if token == state.config.token || installation_token_valid(&state, token) => {
+            Ok(())
+        }
+        _ => Err("Bad credentials".to_owned()),
     };
     let is_write = (method == Method::POST || method == Method::PUT) && !is_app;
-    let response = if !authorized {
-        error(401, "Bad credentials")
+    let response = if let Err(reason) = authorized {
+        error(401, &reason)
     } else if let Some(code) = lock(&state.faults).roll_5xx() {
         error(
             code,

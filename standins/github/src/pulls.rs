@@ -197,21 +197,28 @@ pub(crate) async fn all_pulls(State(state): State<Shared>) -> Json<Vec<PullReque
     Json(lock(&state.pulls).clone())
 }
 
-/// Whether `jwt` is an RS256 token of the configured App (signature, `iss`, `exp`).
-pub(crate) fn valid_app_jwt(state: &Shared, jwt: &str) -> bool {
-    let Some(app) = &state.config.app else {
-        return false;
-    };
-    let Ok(key) = jsonwebtoken::DecodingKey::from_rsa_pem(app.public_key_pem.as_bytes()) else {
-        return false;
-    };
+/// Checks that `jwt` is an RS256 token of the configured App (signature, `iss`, `exp`); the error
+/// says what is wrong, as GitHub's 401 does.
+pub(crate) fn check_app_jwt(state: &Shared, jwt: &str) -> Result<(), String> {
+    let app = state
+        .config
+        .app
+        .as_ref()
+        .ok_or("this stand-in has no GitHub App configured")?;
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(app.public_key_pem.as_bytes())
+        .map_err(|e| format!("stand-in App public key unusable: {e}"))?;
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    validation.set_required_spec_claims(&["exp", "iss"]);
-    let Ok(data) = jsonwebtoken::decode::<Value>(jwt, &key, &validation) else {
-        return false;
-    };
+    // octocrab (like GitHub) puts the App id in `iss` as a number, which the library does not count
+    // as an issuer: it is checked below.
+    validation.set_required_spec_claims(&["exp"]);
+    let data = jsonwebtoken::decode::<Value>(jwt, &key, &validation)
+        .map_err(|e| format!("A JSON web token could not be decoded: {e}"))?;
     let iss = &data.claims["iss"];
-    iss.as_u64() == Some(app.app_id) || iss.as_str() == Some(app.app_id.to_string().as_str())
+    if iss.as_u64() == Some(app.app_id) || iss.as_str() == Some(app.app_id.to_string().as_str()) {
+        Ok(())
+    } else {
+        Err("'Issuer' claim ('iss') does not name this App".into())
+    }
 }
 
 pub(crate) async fn installation_token(
