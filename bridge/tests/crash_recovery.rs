@@ -18,7 +18,10 @@ fn spawn_bridge(db: &TestDb, remote: &GitRemote, work: &std::path::Path, port: u
         .arg("serve")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap())
-        .env("HOME", std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()))
+        .env(
+            "HOME",
+            std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()),
+        )
         .env("STRIPE_WEBHOOK_SECRET", SECRET)
         .env("DATABASE_URL", &db.url)
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
@@ -38,7 +41,10 @@ fn spawn_bridge(db: &TestDb, remote: &GitRemote, work: &std::path::Path, port: u
 fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<u16> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -57,14 +63,21 @@ fn wait_healthy(port: u16, child: &mut Child) {
         if http(port, "GET", "/readyz", &[], b"") == Some(200) {
             return;
         }
-        assert!(child.try_wait().unwrap().is_none(), "the bridge exited during start-up");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the bridge exited during start-up"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     panic!("the bridge did not become ready");
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -74,7 +87,16 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
     let work = remote.dir.path().join("bridge-work");
     let now = unix_now();
     let payloads: Vec<String> = (0..SIGNUPS)
-        .map(|i| checkout_event(&format!("evt_burst{i}"), now, &format!("cus_burst{i}"), None, metadata(&format!("burst-{i}"), &format!("Burst Orchestra {i}"))).to_string())
+        .map(|i| {
+            checkout_event(
+                &format!("evt_burst{i}"),
+                now,
+                &format!("cus_burst{i}"),
+                None,
+                metadata(&format!("burst-{i}"), &format!("Burst Orchestra {i}")),
+            )
+            .to_string()
+        })
         .collect();
     let sigs = stripe_sign(&payloads, SECRET, None);
     let deliveries: Vec<(String, String)> = payloads.into_iter().zip(sigs).collect();
@@ -93,7 +115,8 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
         std::thread::spawn(move || {
             let lanes: Vec<_> = (0..8)
                 .map(|lane| {
-                    let mine: Vec<(String, String)> = deliveries.iter().skip(lane).step_by(8).cloned().collect();
+                    let mine: Vec<(String, String)> =
+                        deliveries.iter().skip(lane).step_by(8).cloned().collect();
                     let accepted = accepted.clone();
                     let committed = committed.clone();
                     std::thread::spawn(move || {
@@ -104,7 +127,16 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
                             {
                                 std::thread::sleep(Duration::from_millis(5));
                             }
-                            let status = http(port, "POST", "/api/webhooks/stripe", &[("Stripe-Signature", &sig), ("Content-Type", "application/json")], payload.as_bytes());
+                            let status = http(
+                                port,
+                                "POST",
+                                "/api/webhooks/stripe",
+                                &[
+                                    ("Stripe-Signature", &sig),
+                                    ("Content-Type", "application/json"),
+                                ],
+                                payload.as_bytes(),
+                            );
                             if status == Some(200) {
                                 accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                                 ok.push(payload);
@@ -125,15 +157,23 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
     let deadline = Instant::now() + Duration::from_secs(120);
     while accepted.load(std::sync::atomic::Ordering::SeqCst) < SIGNUPS / 2 {
         assert!(Instant::now() < deadline, "burst too slow");
-        committed.store(remote.commit_count("main") - 1, std::sync::atomic::Ordering::SeqCst);
+        committed.store(
+            remote.commit_count("main") - 1,
+            std::sync::atomic::Ordering::SeqCst,
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     first.kill().unwrap(); // SIGKILL
     first.wait().unwrap();
     let delivered_before_kill = burst.join().unwrap();
-    assert!(delivered_before_kill < SIGNUPS, "the kill came after the whole burst ({delivered_before_kill})");
+    assert!(
+        delivered_before_kill < SIGNUPS,
+        "the kill came after the whole burst ({delivered_before_kill})"
+    );
     let client = {
-        let (c, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls).await.unwrap();
+        let (c, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
         tokio::spawn(conn);
         c
     };
@@ -145,10 +185,18 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
     // Every acknowledged delivery is stored; requests in flight at the kill (8 lanes) may be stored
     // without their answer, and Stripe's retry then finds them as duplicates.
     let recorded = recorded as usize;
-    assert!((delivered_before_kill..=delivered_before_kill + 8).contains(&recorded), "{recorded} stored, {delivered_before_kill} acknowledged");
+    assert!(
+        (delivered_before_kill..=delivered_before_kill + 8).contains(&recorded),
+        "{recorded} stored, {delivered_before_kill} acknowledged"
+    );
     let committed_before = remote.commit_count("main") - 1;
-    eprintln!("before the kill: {delivered_before_kill} acknowledged, {committed_before} committed");
-    assert!(committed_before >= 2 && committed_before < SIGNUPS, "the kill must land while publishing");
+    eprintln!(
+        "before the kill: {delivered_before_kill} acknowledged, {committed_before} committed"
+    );
+    assert!(
+        (2..SIGNUPS).contains(&committed_before),
+        "the kill must land while publishing"
+    );
 
     // Restart; Stripe redelivers everything it did not see acknowledged (we resend all: duplicates too).
     let port = free_port();
@@ -160,27 +208,47 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let open = count("SELECT count(*) FROM jobs WHERE done_at IS NULL").await;
-        let published = count("SELECT count(*) FROM tenants WHERE published_commit IS NOT NULL").await;
+        let published =
+            count("SELECT count(*) FROM tenants WHERE published_commit IS NOT NULL").await;
         if open == 0 && published == SIGNUPS as i64 {
             break;
         }
         assert!(second.try_wait().unwrap().is_none(), "the bridge died");
-        assert!(Instant::now() < deadline, "not all tenants published: {published}, open jobs {open}");
+        assert!(
+            Instant::now() < deadline,
+            "not all tenants published: {published}, open jobs {open}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert_eq!(count("SELECT count(*) FROM events").await, SIGNUPS as i64);
-    assert_eq!(count("SELECT count(*) FROM jobs WHERE parked_reason IS NOT NULL").await, 0);
-    assert_eq!(remote.commit_count("main"), SIGNUPS + 1, "one commit per tenant, plus the initial one");
+    assert_eq!(
+        count("SELECT count(*) FROM jobs WHERE parked_reason IS NOT NULL").await,
+        0
+    );
+    assert_eq!(
+        remote.commit_count("main"),
+        SIGNUPS + 1,
+        "one commit per tenant, plus the initial one"
+    );
     for i in 0..SIGNUPS {
         let path = format!("tenants/burst-{i}.tf");
         assert_eq!(remote.commits_touching("main", &path).len(), 1, "{path}");
         let (_, attrs) = read_tenant_file(&remote.file("main", &path).unwrap());
-        assert_eq!(hcl_str(&attrs, "orchestra_name"), Some(format!("Burst Orchestra {i}")));
+        assert_eq!(
+            hcl_str(&attrs, "orchestra_name"),
+            Some(format!("Burst Orchestra {i}"))
+        );
     }
 
     // SIGTERM: a graceful stop with exit status 0.
     let pid = second.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(status) = second.try_wait().unwrap() {

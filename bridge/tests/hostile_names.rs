@@ -69,12 +69,29 @@ fn renderer_round_trips_the_corpus() {
         let text = render_tenant(&r, "../modules/orchestra \"${x}\"");
         let (label, attrs) = read_tenant_file(&text);
         assert_eq!(label, format!("orchestra-hostile-{i}"));
-        assert_eq!(hcl_str(&attrs, "orchestra_name").as_deref(), Some(name.as_str()), "{text}");
-        assert_eq!(hcl_str(&attrs, "contact_email").as_deref(), Some("o'brien+${x}@example.com"));
-        assert_eq!(hcl_str(&attrs, "stripe_customer_id").as_deref(), Some("cus_\"x\n"));
-        assert_eq!(hcl_str(&attrs, "source").as_deref(), Some("../modules/orchestra \"${x}\""));
+        assert_eq!(
+            hcl_str(&attrs, "orchestra_name").as_deref(),
+            Some(name.as_str()),
+            "{text}"
+        );
+        assert_eq!(
+            hcl_str(&attrs, "contact_email").as_deref(),
+            Some("o'brien+${x}@example.com")
+        );
+        assert_eq!(
+            hcl_str(&attrs, "stripe_customer_id").as_deref(),
+            Some("cus_\"x\n")
+        );
+        assert_eq!(
+            hcl_str(&attrs, "source").as_deref(),
+            Some("../modules/orchestra \"${x}\"")
+        );
         assert_eq!(hcl_str(&attrs, "stripe_subscription_id"), None);
-        assert_eq!(text.lines().filter(|l| l.starts_with("module ")).count(), 1, "comment injection:\n{text}");
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("module ")).count(),
+            1,
+            "comment injection:\n{text}"
+        );
     }
     for c in ['\0', '\u{1b}', '\u{7f}', '\u{85}', '\t', '\r', '\n'] {
         let s = format!("a{c}b");
@@ -89,34 +106,61 @@ fn rendered_corpus_passes_terraform_fmt() {
     let dir = tempfile::tempdir().unwrap();
     let names = corpus();
     for (i, name) in names.iter().enumerate() {
-        std::fs::write(dir.path().join(format!("t{i}.tf")), render_tenant(&record(name, i), "../modules/orchestra")).unwrap();
+        std::fs::write(
+            dir.path().join(format!("t{i}.tf")),
+            render_tenant(&record(name, i), "../modules/orchestra"),
+        )
+        .unwrap();
     }
     let out = std::process::Command::new(terraform())
         .args(["fmt", "-check", "-diff", "-recursive", "."])
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]
 async fn hostile_names_survive_the_whole_path_to_git() {
     let b = Bridge::new().await;
     let now = unix_now();
-    let names: Vec<String> = corpus().into_iter().filter(|n| !n.chars().any(char::is_control)).collect();
+    let names: Vec<String> = corpus()
+        .into_iter()
+        .filter(|n| !n.chars().any(char::is_control))
+        .collect();
     let events: Vec<String> = names
         .iter()
         .enumerate()
-        .map(|(i, n)| checkout_event(&format!("evt_h{i}"), now, &format!("cus_h{i}"), None, json!({"subdomain": format!("hostile-{i}"), "orchestra_name": n})).to_string())
+        .map(|(i, n)| {
+            checkout_event(
+                &format!("evt_h{i}"),
+                now,
+                &format!("cus_h{i}"),
+                None,
+                json!({"subdomain": format!("hostile-{i}"), "orchestra_name": n}),
+            )
+            .to_string()
+        })
         .collect();
     for (p, s) in events.iter().zip(stripe_sign(&events, SECRET, None)) {
         assert_eq!(b.deliver(p, &s).await.0, 200);
     }
     b.drain().await;
     for (i, name) in names.iter().enumerate() {
-        let text = b.remote.file("main", &format!("tenants/hostile-{i}.tf")).unwrap();
+        let text = b
+            .remote
+            .file("main", &format!("tenants/hostile-{i}.tf"))
+            .unwrap();
         let (_, attrs) = read_tenant_file(&text);
-        assert_eq!(hcl_str(&attrs, "orchestra_name").as_deref(), Some(name.as_str()));
+        assert_eq!(
+            hcl_str(&attrs, "orchestra_name").as_deref(),
+            Some(name.as_str())
+        );
     }
 }
 
@@ -125,8 +169,27 @@ async fn reserved_and_invalid_subdomains_never_reach_git() {
     let b = Bridge::new().await;
     let now = unix_now();
     let bad = [
-        "www", "api", "admin", "app", "mail", "static", "status", "supabase", "localhost", "ab", "-lead", "trail-",
-        "UPPER", "under_score", "xn--punycode", "ab--cd", "dot.ted", "a b", "../../etc", "ünï", "",
+        "www",
+        "api",
+        "admin",
+        "app",
+        "mail",
+        "static",
+        "status",
+        "supabase",
+        "localhost",
+        "ab",
+        "-lead",
+        "trail-",
+        "UPPER",
+        "under_score",
+        "xn--punycode",
+        "ab--cd",
+        "dot.ted",
+        "a b",
+        "../../etc",
+        "ünï",
+        "",
     ];
     let long = "a".repeat(64);
     let events: Vec<String> = bad
@@ -134,7 +197,16 @@ async fn reserved_and_invalid_subdomains_never_reach_git() {
         .copied()
         .chain([long.as_str()])
         .enumerate()
-        .map(|(i, s)| checkout_event(&format!("evt_r{i}"), now, "cus_r", None, json!({"subdomain": s, "orchestra_name": "X"})).to_string())
+        .map(|(i, s)| {
+            checkout_event(
+                &format!("evt_r{i}"),
+                now,
+                "cus_r",
+                None,
+                json!({"subdomain": s, "orchestra_name": "X"}),
+            )
+            .to_string()
+        })
         .collect();
     for (p, s) in events.iter().zip(stripe_sign(&events, SECRET, None)) {
         assert_eq!(b.deliver(p, &s).await.0, 200);
@@ -142,23 +214,46 @@ async fn reserved_and_invalid_subdomains_never_reach_git() {
     b.drain().await;
     assert_eq!(b.remote.commit_count("main"), 1, "nothing may be committed");
     assert_eq!(b.count("SELECT count(*) FROM tenants").await, 0);
-    assert_eq!(b.count("SELECT count(*) FROM events WHERE outcome LIKE 'invalid: %'").await, events.len() as i64);
+    assert_eq!(
+        b.count("SELECT count(*) FROM events WHERE outcome LIKE 'invalid: %'")
+            .await,
+        events.len() as i64
+    );
 }
 
 #[test]
 fn render_command_prints_a_valid_file() {
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_stagesub-bridge"));
     let out = std::process::Command::new(bin)
-        .args(["render", "--subdomain", "cli-test", "--orchestra-name", "CLI \"${x}\"", "--plan", "free", "--archived"])
+        .args([
+            "render",
+            "--subdomain",
+            "cli-test",
+            "--orchestra-name",
+            "CLI \"${x}\"",
+            "--plan",
+            "free",
+            "--archived",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert_terraform_fmt_clean(&text);
     let (_, attrs) = read_tenant_file(&text);
-    assert_eq!(hcl_str(&attrs, "orchestra_name").as_deref(), Some("CLI \"${x}\""));
+    assert_eq!(
+        hcl_str(&attrs, "orchestra_name").as_deref(),
+        Some("CLI \"${x}\"")
+    );
     assert_eq!(attrs["archived"], hcl::Value::Bool(true));
-    let bad = std::process::Command::new(bin).args(["render", "--subdomain", "www", "--orchestra-name", "X"]).output().unwrap();
+    let bad = std::process::Command::new(bin)
+        .args(["render", "--subdomain", "www", "--orchestra-name", "X"])
+        .output()
+        .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("reserved"));
 }

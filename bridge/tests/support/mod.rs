@@ -17,7 +17,10 @@ use stagesub_gitops::git::{GitCliConfig, GitCliPublisher};
 pub const SECRET: &str = "whsec_test_bridge_secret";
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn tools_dir() -> PathBuf {
@@ -25,13 +28,18 @@ pub fn tools_dir() -> PathBuf {
 }
 
 fn need(path: PathBuf, what: &str) -> PathBuf {
-    assert!(path.exists(), "{what} not found at {}: run scripts/setup-tools.sh", path.display());
+    assert!(
+        path.exists(),
+        "{what} not found at {}: run scripts/setup-tools.sh",
+        path.display()
+    );
     path
 }
 
 pub fn terraform() -> PathBuf {
     need(
-        std::env::var_os("STAGESUB_TERRAFORM").map_or_else(|| tools_dir().join("bin/terraform"), PathBuf::from),
+        std::env::var_os("STAGESUB_TERRAFORM")
+            .map_or_else(|| tools_dir().join("bin/terraform"), PathBuf::from),
         "terraform",
     )
 }
@@ -42,7 +50,10 @@ pub fn smtp_sink() -> PathBuf {
 
 /// Stripe's own library signs the payloads (one node process for all of them).
 pub fn stripe_sign(payloads: &[String], secret: &str, timestamp: Option<i64>) -> Vec<String> {
-    need(tools_dir().join("node/node_modules/stripe"), "npm package stripe");
+    need(
+        tools_dir().join("node/node_modules/stripe"),
+        "npm package stripe",
+    );
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/sign.js");
     let mut child = Command::new("node")
         .arg(script)
@@ -52,7 +63,12 @@ pub fn stripe_sign(payloads: &[String], secret: &str, timestamp: Option<i64>) ->
         .expect("node must be installed (scripts/setup-tools.sh)");
     let input = json!({ "secret": secret, "payloads": payloads, "timestamp": timestamp });
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "sign.js failed");
     serde_json::from_slice(&out.stdout).unwrap()
@@ -77,16 +93,22 @@ pub struct TestDb {
 }
 
 pub fn admin_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 impl TestDb {
     pub async fn new() -> Self {
         let admin = admin_url();
         let name = unique("bridge_test");
-        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("connect to DATABASE_URL");
+        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .expect("connect to DATABASE_URL");
         tokio::spawn(conn);
-        client.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+        client
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap();
         let mut config: tokio_postgres::Config = admin.parse().unwrap();
         config.dbname(&name);
         let url = url_with_db(&admin, &name);
@@ -102,9 +124,13 @@ impl TestDb {
 
 fn url_with_db(admin: &str, name: &str) -> String {
     // postgres://user@host:port/db?params -> same with db replaced.
-    let (base, query) = admin.split_once('?').map_or((admin, None), |(b, q)| (b, Some(q)));
+    let (base, query) = admin
+        .split_once('?')
+        .map_or((admin, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
     let mut url = format!("{}/{name}", &base[..path_start]);
     if let Some(q) = query {
         url.push('?');
@@ -117,11 +143,18 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         let (admin, name) = (self.admin.clone(), self.name.clone());
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
-                if let Ok((client, conn)) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await {
+                if let Ok((client, conn)) =
+                    tokio_postgres::connect(&admin, tokio_postgres::NoTls).await
+                {
                     tokio::spawn(conn);
-                    let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    let _ = client
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .await;
                 }
             });
         })
@@ -144,7 +177,11 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_EMAIL", "test@example.org")
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -154,7 +191,10 @@ impl GitRemote {
         let bare = dir.path().join("infra.git");
         let seed = dir.path().join("seed");
         std::fs::create_dir_all(&seed).unwrap();
-        git(dir.path(), &["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()]);
+        git(
+            dir.path(),
+            &["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()],
+        );
         git(&seed, &["init", "-q", "-b", "main"]);
         std::fs::write(seed.join("README.md"), "infra\n").unwrap();
         git(&seed, &["add", "README.md"]);
@@ -173,25 +213,46 @@ impl GitRemote {
 
     /// Commits on `branch` (newest first) that touched `path`.
     pub fn commits_touching(&self, branch: &str, path: &str) -> Vec<String> {
-        git(&self.bare(), &["log", "--format=%H", branch, "--", path]).lines().map(str::to_owned).collect()
+        git(&self.bare(), &["log", "--format=%H", branch, "--", path])
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Number of commits on `branch`, the initial one included.
     pub fn commit_count(&self, branch: &str) -> usize {
-        git(&self.bare(), &["rev-list", "--count", branch]).trim().parse().unwrap()
+        git(&self.bare(), &["rev-list", "--count", branch])
+            .trim()
+            .parse()
+            .unwrap()
     }
 
     pub fn file(&self, branch: &str, path: &str) -> Option<String> {
-        let out = Command::new("git").args(["show", &format!("{branch}:{path}")]).current_dir(self.bare()).output().unwrap();
-        out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
+        let out = Command::new("git")
+            .args(["show", &format!("{branch}:{path}")])
+            .current_dir(self.bare())
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8(out.stdout).unwrap())
     }
 
     pub fn files(&self, branch: &str, dir: &str) -> Vec<String> {
-        git(&self.bare(), &["ls-tree", "--name-only", branch, &format!("{dir}/")]).lines().map(str::to_owned).collect()
+        git(
+            &self.bare(),
+            &["ls-tree", "--name-only", branch, &format!("{dir}/")],
+        )
+        .lines()
+        .map(str::to_owned)
+        .collect()
     }
 
     pub fn publisher(&self, mode: CommitMode) -> GitCliPublisher {
-        let work = self.dir.path().join(format!("work-{}", COUNTER.fetch_add(1, Ordering::SeqCst)));
+        let work = self
+            .dir
+            .path()
+            .join(format!("work-{}", COUNTER.fetch_add(1, Ordering::SeqCst)));
         GitCliPublisher::new(GitCliConfig {
             remote_url: self.url(),
             base_branch: "main".into(),
@@ -235,24 +296,48 @@ impl Bridge {
             module_source: "../modules/orchestra".into(),
             app_domain: "stagesub.test".into(),
         };
-        Self { db, store, remote, state, ctx }
+        Self {
+            db,
+            store,
+            remote,
+            state,
+            ctx,
+        }
     }
 
     /// Sends one request through the router; returns status and body.
-    pub async fn request(&self, method: &str, uri: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, String) {
+    pub async fn request(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, String) {
         use tower::ServiceExt;
         let mut req = axum::http::Request::builder().method(method).uri(uri);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let resp = app(self.state.clone()).oneshot(req.body(axum::body::Body::from(body)).unwrap()).await.unwrap();
+        let resp = app(self.state.clone())
+            .oneshot(req.body(axum::body::Body::from(body)).unwrap())
+            .await
+            .unwrap();
         let status = resp.status().as_u16();
-        let bytes = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
+        let bytes = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
     pub async fn deliver(&self, payload: &str, signature: &str) -> (u16, String) {
-        self.request("POST", "/api/webhooks/stripe", &[("stripe-signature", signature)], payload.as_bytes().to_vec()).await
+        self.request(
+            "POST",
+            "/api/webhooks/stripe",
+            &[("stripe-signature", signature)],
+            payload.as_bytes().to_vec(),
+        )
+        .await
     }
 
     /// Signs with Stripe's library and delivers.
@@ -278,7 +363,9 @@ impl Bridge {
 }
 
 fn fixture(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -293,7 +380,13 @@ pub fn captured_subscription_deleted() -> Value {
 }
 
 /// A checkout event built on the captured one, for a subscription checkout with our metadata.
-pub fn checkout_event(event_id: &str, created: i64, customer: &str, subscription: Option<&str>, metadata: Value) -> Value {
+pub fn checkout_event(
+    event_id: &str,
+    created: i64,
+    customer: &str,
+    subscription: Option<&str>,
+    metadata: Value,
+) -> Value {
     let mut e = captured_checkout();
     e["id"] = json!(event_id);
     e["created"] = json!(created);
@@ -309,7 +402,14 @@ pub fn checkout_event(event_id: &str, created: i64, customer: &str, subscription
 }
 
 /// A subscription event built on the captured deletion, with the given type and status.
-pub fn subscription_event(event_id: &str, event_type: &str, created: i64, subscription: &str, customer: &str, status: &str) -> Value {
+pub fn subscription_event(
+    event_id: &str,
+    event_type: &str,
+    created: i64,
+    subscription: &str,
+    customer: &str,
+    status: &str,
+) -> Value {
     let mut e = captured_subscription_deleted();
     e["id"] = json!(event_id);
     e["type"] = json!(event_type);
@@ -328,10 +428,15 @@ pub fn metadata(subdomain: &str, name: &str) -> Value {
 /// Parses a tenant file strictly (hcl-rs) and evaluates every attribute: (block label, attributes).
 pub fn read_tenant_file(text: &str) -> (String, std::collections::BTreeMap<String, hcl::Value>) {
     use hcl::eval::Evaluate;
-    let body = hcl::parse(text).unwrap_or_else(|e| panic!("tenant file is not valid HCL: {e}\n{text}"));
+    let body =
+        hcl::parse(text).unwrap_or_else(|e| panic!("tenant file is not valid HCL: {e}\n{text}"));
     let blocks: Vec<&hcl::Block> = body.blocks().collect();
     assert_eq!(blocks.len(), 1, "exactly one block expected:\n{text}");
-    assert_eq!(body.attributes().count(), 0, "no top-level attributes expected");
+    assert_eq!(
+        body.attributes().count(),
+        0,
+        "no top-level attributes expected"
+    );
     let block = blocks[0];
     assert_eq!(block.identifier(), "module");
     assert_eq!(block.labels().len(), 1);
@@ -341,7 +446,10 @@ pub fn read_tenant_file(text: &str) -> (String, std::collections::BTreeMap<Strin
         .body()
         .attributes()
         .map(|a| {
-            let value = a.expr().evaluate(&ctx).unwrap_or_else(|e| panic!("{}: {e}", a.key()));
+            let value = a
+                .expr()
+                .evaluate(&ctx)
+                .unwrap_or_else(|e| panic!("{}: {e}", a.key()));
             (a.key().to_owned(), value)
         })
         .collect();
@@ -353,7 +461,12 @@ pub fn assert_terraform_fmt_clean(text: &str) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tenant.tf");
     std::fs::write(&file, text).unwrap();
-    let out = Command::new(terraform()).args(["fmt", "-check", "-diff"]).arg(&file).current_dir(dir.path()).output().unwrap();
+    let out = Command::new(terraform())
+        .args(["fmt", "-check", "-diff"])
+        .arg(&file)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "terraform fmt -check failed:\n{}{}\n{text}",
@@ -362,10 +475,21 @@ pub fn assert_terraform_fmt_clean(text: &str) {
     );
 }
 
-pub fn hcl_str(attrs: &std::collections::BTreeMap<String, hcl::Value>, key: &str) -> Option<String> {
-    match attrs.get(key).unwrap_or_else(|| panic!("attribute {key} missing")) {
+pub fn hcl_str(
+    attrs: &std::collections::BTreeMap<String, hcl::Value>,
+    key: &str,
+) -> Option<String> {
+    match attrs
+        .get(key)
+        .unwrap_or_else(|| panic!("attribute {key} missing"))
+    {
         hcl::Value::Null => None,
         hcl::Value::String(s) => Some(s.clone()),
         other => panic!("{key} is not a string: {other:?}"),
     }
+}
+
+/// Signs one payload with Stripe's library.
+pub fn sign_one(payload: &str, secret: &str, timestamp: Option<i64>) -> String {
+    stripe_sign(&[payload.to_owned()], secret, timestamp).remove(0)
 }
