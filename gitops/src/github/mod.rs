@@ -17,6 +17,11 @@ use crate::redact::redact_credentials;
 use crate::{BoxFuture, CommitMode, PublishError, Published, Publisher, TenantChange};
 use api::{Api, enc};
 
+/// Limit for establishing a connection to the API.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Limit for reading or writing one request.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How the publisher authenticates to GitHub.
 #[derive(Clone)]
 pub enum GithubAuth {
@@ -126,7 +131,11 @@ impl GithubPublisher {
         };
         let builder = Octocrab::builder()
             .base_uri(api_url.trim_end_matches('/'))
-            .map_err(bad_url)?;
+            .map_err(bad_url)?
+            // A hung connection must end as a transient error the caller retries, not a stuck worker.
+            .set_connect_timeout(Some(CONNECT_TIMEOUT))
+            .set_read_timeout(Some(READ_TIMEOUT))
+            .set_write_timeout(Some(READ_TIMEOUT));
         let (crab, secrets) = match auth {
             GithubAuth::Token(token) => {
                 if token.trim().is_empty() {
