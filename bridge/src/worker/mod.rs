@@ -114,10 +114,18 @@ async fn job_loop(
     cancel: CancellationToken,
 ) {
     while !cancel.is_cancelled() {
-        let idle = match run_one(&store, &ctx).await {
-            Ok(ran) => !ran,
-            Err(e) => {
+        // Each job in its own task: a panic in a handler rolls back its transaction (the job stays
+        // due) and costs this loop a pause, not its life.
+        let (s, c) = (store.clone(), ctx.clone());
+        let idle = match tokio::spawn(async move { run_one(&s, &c).await }).await {
+            Ok(Ok(ran)) => !ran,
+            Ok(Err(e)) => {
                 tracing::warn!(error = %e, "worker cannot reach the database; retrying");
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a job handler panicked; its job will be retried");
+                tokio::time::sleep(Duration::from_secs(1)).await;
                 true
             }
         };
