@@ -9,6 +9,34 @@
 //! [`github::GithubPublisher`] (GitHub's REST API through octocrab). Both classify failures as
 //! [`PublishError::Transient`] (retry later, possibly after `retry_after`) or [`PublishError::Permanent`],
 //! and never put credentials into errors or logs ([`redact_credentials`]).
+//!
+//! ```no_run
+//! use stagesub_gitops::git::{GitCliConfig, GitCliPublisher};
+//! use stagesub_gitops::{CommitMode, Publisher, TenantChange};
+//!
+//! # async fn run() -> Result<(), stagesub_gitops::PublishError> {
+//! let publisher = GitCliPublisher::new(GitCliConfig {
+//!     remote_url: "https://x-access-token:TOKEN@github.com/acme/infra.git".into(),
+//!     base_branch: "main".into(),
+//!     mode: CommitMode::PullRequest,
+//!     work_dir: "/var/lib/stagesub/git".into(),
+//!     author_name: "stagesub".into(),
+//!     author_email: "bot@stagesub.example".into(),
+//! })?;
+//! let published = publisher
+//!     .publish(&TenantChange {
+//!         subdomain: "berlin-phil".into(),
+//!         path: "tenants/berlin-phil.tf".into(),
+//!         content: "module \"orchestra-berlin-phil\" {}\n".into(),
+//!         commit_message: "Provision berlin-phil".into(),
+//!         pr_title: "Provision berlin-phil".into(),
+//!         pr_body: String::new(),
+//!     })
+//!     .await?;
+//! println!("{} at {} (changed: {})", published.branch, published.commit_sha, published.changed);
+//! # Ok(())
+//! # }
+//! ```
 
 use std::future::Future;
 use std::pin::Pin;

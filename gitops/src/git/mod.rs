@@ -8,51 +8,22 @@
 //! number of times. Identical content already on the branch means no commit (`changed: false`).
 
 mod cmd;
+mod config;
 mod remote;
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::redact::redact_credentials;
 use crate::validate;
 use crate::{BoxFuture, CommitMode, PublishError, Published, Publisher, TenantChange};
 use cmd::{Git, LOCAL_TIMEOUT};
+pub use config::GitCliConfig;
+use config::init_cache;
+pub(crate) use config::valid_branch_name;
 use remote::PushOutcome;
 
 /// How many times a publish re-applies its write after the remote branch moved under it.
 const MAX_ATTEMPTS: u32 = 12;
-
-/// Configuration of a [`GitCliPublisher`].
-#[derive(Clone)]
-pub struct GitCliConfig {
-    /// Any URL git can push to (`https://…`, `ssh://…`, `git@host:path`, `file://…`). Credentials in it
-    /// are used but never printed.
-    pub remote_url: String,
-    /// Branch that tenant changes target (`GIT_BASE_BRANCH`, e.g. `main`).
-    pub base_branch: String,
-    /// Commit on the base branch or on `stagesub/<subdomain>`.
-    pub mode: CommitMode,
-    /// Directory this publisher owns (created if missing); holds a bare repository used as a cache.
-    /// Give every publisher (every replica) its own.
-    pub work_dir: PathBuf,
-    /// Author and committer name of the commits.
-    pub author_name: String,
-    /// Author and committer email of the commits.
-    pub author_email: String,
-}
-
-impl std::fmt::Debug for GitCliConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GitCliConfig")
-            .field("remote_url", &redact_credentials(&self.remote_url))
-            .field("base_branch", &self.base_branch)
-            .field("mode", &self.mode)
-            .field("work_dir", &self.work_dir)
-            .field("author_name", &self.author_name)
-            .field("author_email", &self.author_email)
-            .finish()
-    }
-}
 
 /// Publishes tenant files with the git CLI (see the [module docs](self)).
 pub struct GitCliPublisher {
@@ -281,60 +252,4 @@ fn backoff(attempt: u32) -> Duration {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     Duration::from_millis(base + u64::from(nanos) % base)
-}
-
-/// A branch name git accepts and that cannot be read as an option or a revision expression.
-pub(crate) fn valid_branch_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('-')
-        && !name.starts_with('/')
-        && !name.ends_with('/')
-        && !name.ends_with(".lock")
-        && !name.contains("..")
-        && !name.contains("//")
-        && !name.contains("@{")
-        && name
-            .chars()
-            .all(|c| !c.is_control() && !" ~^:?*[\\".contains(c))
-}
-
-/// Creates the bare cache repository in `dir` unless one is already there.
-fn init_cache(dir: &Path) -> Result<(), PublishError> {
-    if dir.join("HEAD").is_file() && dir.join("objects").is_dir() {
-        return Ok(());
-    }
-    std::fs::create_dir_all(dir).map_err(|e| {
-        PublishError::Permanent(format!(
-            "cannot create the git work dir {}: {e}",
-            dir.display()
-        ))
-    })?;
-    if std::fs::read_dir(dir)
-        .map(|mut d| d.next().is_some())
-        .unwrap_or(false)
-    {
-        return Err(PublishError::Permanent(format!(
-            "git work dir {} is not empty and not a repository this publisher made; give it an empty or new directory",
-            dir.display()
-        )));
-    }
-    let status = std::process::Command::new("git")
-        .args(["init", "--bare", "--quiet"])
-        .arg(dir)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| {
-            PublishError::Permanent(format!(
-                "cannot run git ({e}); install git and put it on PATH"
-            ))
-        })?;
-    if !status.status.success() {
-        return Err(PublishError::Permanent(format!(
-            "git init in {} failed: {}",
-            dir.display(),
-            String::from_utf8_lossy(&status.stderr).trim()
-        )));
-    }
-    Ok(())
 }

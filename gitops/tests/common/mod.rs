@@ -165,6 +165,11 @@ pub struct HttpGitServer {
 
 impl HttpGitServer {
     pub fn start(root: &Path) -> HttpGitServer {
+        Self::start_with_auth(root, None)
+    }
+
+    /// Like [`start`](Self::start), requiring HTTP basic auth `(user, password)` when given.
+    pub fn start_with_auth(root: &Path, basic_auth: Option<(&str, &str)>) -> HttpGitServer {
         let lighttpd = ["/usr/sbin/lighttpd", "/usr/bin/lighttpd"]
             .into_iter()
             .map(PathBuf::from)
@@ -179,6 +184,21 @@ impl HttpGitServer {
         .find(|p| p.exists())
         .expect("git-http-backend not found: install git");
         let conf_dir = tempfile::tempdir().unwrap();
+        let auth = match basic_auth {
+            None => String::new(),
+            Some((user, password)) => {
+                let users = conf_dir.path().join("users");
+                std::fs::write(&users, format!("{user}:{password}\n")).unwrap();
+                format!(
+                    r#"server.modules += ("mod_auth", "mod_authn_file")
+auth.backend = "plain"
+auth.backend.plain.userfile = "{}"
+auth.require = ("/git" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
+"#,
+                    users.display()
+                )
+            }
+        };
         for _ in 0..5 {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
                 .unwrap()
@@ -200,7 +220,7 @@ $HTTP["url"] =~ "^/git" {{
     cgi.assign = ("" => "")
     setenv.add-environment = ("GIT_PROJECT_ROOT" => "{root}", "GIT_HTTP_EXPORT_ALL" => "1")
 }}
-"#,
+{auth}"#,
                     root = root.display(),
                     logs = conf_dir.path().display(),
                     backend = backend.display(),
