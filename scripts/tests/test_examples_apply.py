@@ -159,6 +159,8 @@ class GitopsRepository(unittest.TestCase):
         git("commit", "-q", "-m", f"tenant {sub}")
 
         tenants = repo / "tenants"
+        got = ws.tf(tenants, "get")  # dev_overrides skip init; the module still has to be installed
+        self.assertEqual(got.returncode, 0, got.stdout + got.stderr)
         applied = ws.tf(tenants, "apply", "-auto-approve", "-input=false")
         state = json.loads(ws.tf(tenants, "show", "-json").stdout or "{}")
         values = {}

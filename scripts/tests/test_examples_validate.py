@@ -64,6 +64,11 @@ class ExamplesValidate(unittest.TestCase):
         if version == "1.0":
             for f in work.glob("import*.tf"):
                 f.unlink()
+        if example.startswith("examples/resources/"):
+            # The snippet points at the app's Prisma migrations, which the provider reads at validate time.
+            init = work / "prisma/migrations/20250101000000_init"
+            init.mkdir(parents=True)
+            (init / "migration.sql").write_text('CREATE TABLE "orchestra" ("id" INTEGER PRIMARY KEY);\n')
         if not any("required_providers" in f.read_text() for f in work.glob("*.tf")):
             (work / "zz_required_providers.tf").write_text(REQUIRED_PROVIDERS)
         return work
@@ -77,6 +82,10 @@ class ExamplesValidate(unittest.TestCase):
                     work = self.copy_example(example, version)
                     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
                     env.update(TF_CLI_CONFIG_FILE=str(self.cli_config), CHECKPOINT_DISABLE="1")
+                    # dev_overrides skip `init`, but module calls still need `get` to install modules.
+                    got = subprocess.run([str(terraform), f"-chdir={work}", "get", "-no-color"], env=env,
+                                         capture_output=True, text=True, timeout=300)
+                    self.assertEqual(got.returncode, 0, got.stdout + got.stderr)
                     result = subprocess.run([str(terraform), f"-chdir={work}", "validate", "-no-color"], env=env,
                                             capture_output=True, text=True, timeout=300)
                     self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
