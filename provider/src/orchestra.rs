@@ -438,7 +438,8 @@ impl Resource for OrchestraDatabase {
         {
             return Outcome::failed(None, diag(e));
         }
-        let db = match backend.read(&id).await {
+        // Full details: migrations and seed below connect to the database.
+        let db = match backend.read_details(&id).await {
             Ok(Some(db)) => db,
             Ok(None) => {
                 return Outcome::failed(
@@ -459,17 +460,16 @@ impl Resource for OrchestraDatabase {
         let tenant_changed = old != new;
         let seed_changed = planned.attr("seed_sql") != prior.attr("seed_sql");
         let pending = planned.attr("applied_migrations") != prior.attr("applied_migrations");
-        if !new.archived
-            && (pending
-                || seed_changed
-                || tenant_changed
-                || planned.attr("migrations_dir") != prior.attr("migrations_dir"))
-        {
-            let seed = if seed_changed || tenant_changed {
-                planned.str_attr("seed_sql")
-            } else {
-                None
-            };
+        let seed = if seed_changed || tenant_changed {
+            planned.str_attr("seed_sql")
+        } else {
+            None
+        };
+        let migrate = planned.str_attr("migrations_dir").is_some()
+            && (pending || planned.attr("migrations_dir") != prior.attr("migrations_dir"));
+        // Connect only when there is SQL to run: a tenant without seed or migrations (e.g. an imported
+        // Supabase project, whose password is unknown) can still be renamed.
+        if !new.archived && (seed.is_some() || migrate) {
             let result = match backend.session_target(&db, password_for_session.as_deref()) {
                 Ok(t) => {
                     tenant_db::migrate_and_seed(
@@ -526,7 +526,8 @@ impl Resource for OrchestraDatabase {
             Ok(b) => b,
             Err(e) => return Outcome::failed(None, diag(e)),
         };
-        let db = match backend.read(id).await {
+        // Full details: later reads keep connection details from state, so import must fill them.
+        let db = match backend.read_details(id).await {
             Ok(Some(db)) => db,
             Ok(None) => {
                 return Outcome::failed(

@@ -145,29 +145,40 @@ impl Backend for SupabaseBackend {
             region,
             desired_instance_size: spec.instance_size.clone(),
         };
-        let project_ref = match self.client.create_project(&body).await {
-            Ok(p) => p.project_ref,
-            Err(ApiError::CreateOutcomeUnknown { .. }) => {
-                // The answer was lost: the project may exist. Look before anything else.
-                let mut found = None;
-                for attempt in 0..6u32 {
-                    match self.find(&spec.subdomain).await {
-                        Ok(Some(r)) => {
-                            found = Some(r);
-                            break;
+        // A lost answer is followed by a look-up by name; only when that confirms nothing was created is
+        // the POST sent again (a 5xx burst must not fail the apply, nor leave two projects).
+        let mut attempt = 0u32;
+        let project_ref = loop {
+            attempt += 1;
+            match self.client.create_project(&body).await {
+                Ok(p) => break p.project_ref,
+                Err(ApiError::CreateOutcomeUnknown { .. }) => {
+                    let mut found = None;
+                    for lookup in 0..6u32 {
+                        match self.find(&spec.subdomain).await {
+                            Ok(Some(r)) => {
+                                found = Some(r);
+                                break;
+                            }
+                            Ok(None) if lookup >= 2 => break,
+                            _ => super::pause(ctx, Duration::from_millis(500 << lookup)).await?,
                         }
-                        Ok(None) if attempt >= 2 => break,
-                        _ => super::pause(ctx, Duration::from_millis(500 << attempt)).await?,
+                    }
+                    if let Some(r) = found {
+                        break r;
+                    }
+                    if attempt >= 3 {
+                        return Err(BackendError::new(
+                            "Supabase did not confirm the project",
+                            format!(
+                                "The answers to creating project {} were lost {attempt} times, and no project by that name exists. Nothing was created; run `terraform apply` again.",
+                                body.name
+                            ),
+                        ));
                     }
                 }
-                found.ok_or_else(|| {
-                    BackendError::new(
-                        "Supabase did not confirm the project",
-                        format!("The answer to creating project {} was lost, and no project by that name exists. Nothing was created; run `terraform apply` again.", body.name),
-                    )
-                })?
+                Err(e) => return Err(api("Supabase refused to create the project", e)),
             }
-            Err(e) => return Err(api("Supabase refused to create the project", e)),
         };
         self.cache.remove(&project_ref);
         let with_ref = |mut e: BackendError| {
