@@ -4,7 +4,10 @@
 mod state;
 mod validate;
 
-pub use state::{SubscriptionDecision, subscription_decision};
+pub use state::{
+    CheckoutDecision, SubscriptionDecision, archive_change, checkout_decision,
+    subscription_decision,
+};
 pub use validate::{
     ALLOWED_PLANS, RESERVED_SUBDOMAINS, SMART_REGION_GROUPS, SUPABASE_REGIONS,
     validate_contact_email, validate_orchestra_name, validate_plan, validate_region,

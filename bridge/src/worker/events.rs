@@ -5,7 +5,10 @@ use tokio_postgres::Transaction;
 use super::{JobError, Outcome};
 use crate::event::{Meaning, meaning};
 use crate::store::{self, JobKind};
-use crate::tenant::{TenantRecord, TenantValues, subscription_decision};
+use crate::tenant::{
+    CheckoutDecision, TenantRecord, TenantValues, archive_change, checkout_decision,
+    subscription_decision,
+};
 
 pub(super) async fn handle_event(
     db: &Transaction<'_>,
@@ -91,25 +94,6 @@ async fn provision(
     }
     store::lock_tenant(db, &values.subdomain).await?;
     let existing = store::load_tenant(db, &values.subdomain).await?;
-    if let Some(existing) = &existing {
-        let owner = existing.record.stripe_customer_id.as_deref();
-        if owner.is_some() && owner != customer.as_deref() {
-            // Never hand one customer's subdomain to another: hold the request and tell the admin.
-            store::set_outcome(
-                db,
-                event_id,
-                "held: subdomain belongs to another Stripe customer",
-            )
-            .await?;
-            store::enqueue(db, JobKind::AdminEvent, event_id).await?;
-            return Ok(Outcome::Done);
-        }
-        if existing.values_at > created {
-            // A newer checkout already set the values; this late delivery changes nothing.
-            store::set_outcome(db, event_id, "superseded").await?;
-            return Ok(Outcome::Done);
-        }
-    }
     let record = TenantRecord {
         values,
         archived,
@@ -118,32 +102,26 @@ async fn provision(
         source_event_id: Some(event_id.to_owned()),
         checkout_session_id: session,
     };
-    let unchanged = existing
-        .as_ref()
-        .is_some_and(|e| same_file(&e.record, &record));
-    if !unchanged {
-        store::save_tenant(db, &record, created).await?;
-        store::enqueue(db, JobKind::Publish, &record.values.subdomain).await?;
-    }
-    store::set_outcome(
-        db,
-        event_id,
-        if unchanged {
-            "unchanged"
-        } else {
+    let outcome = match checkout_decision(
+        existing.as_ref().map(|e| (&e.record, e.values_at)),
+        &record,
+        created,
+    ) {
+        CheckoutDecision::Hold => {
+            // Never hand one customer's subdomain to another: hold the request and tell the admin.
+            store::enqueue(db, JobKind::AdminEvent, event_id).await?;
+            "held: subdomain belongs to another Stripe customer"
+        }
+        CheckoutDecision::Superseded => "superseded",
+        CheckoutDecision::Unchanged => "unchanged",
+        CheckoutDecision::Save => {
+            store::save_tenant(db, &record, created).await?;
+            store::enqueue(db, JobKind::Publish, &record.values.subdomain).await?;
             "provisioned"
-        },
-    )
-    .await?;
+        }
+    };
+    store::set_outcome(db, event_id, outcome).await?;
     Ok(Outcome::Done)
-}
-
-/// True when both records give the same tenant file apart from the header comment.
-fn same_file(a: &TenantRecord, b: &TenantRecord) -> bool {
-    a.values == b.values
-        && a.archived == b.archived
-        && a.stripe_customer_id == b.stripe_customer_id
-        && a.stripe_subscription_id == b.stripe_subscription_id
 }
 
 async fn subscription_changed(
@@ -177,11 +155,13 @@ async fn subscription_changed(
         let Some(tenant) = store::load_tenant(db, &name).await? else {
             continue;
         };
-        let record = &tenant.record;
-        // A tenant found through metadata only counts when it is this customer's.
-        let ours = record.stripe_subscription_id.as_deref() == Some(subscription)
-            || (record.stripe_customer_id.is_some() && record.stripe_customer_id == customer);
-        let Some(archived) = fact.archived.filter(|a| ours && *a != record.archived) else {
+        let change = archive_change(
+            &tenant.record,
+            subscription,
+            customer.as_deref(),
+            fact.archived,
+        );
+        let Some(archived) = change else {
             continue;
         };
         store::set_archived(db, &name, archived, event_id).await?;

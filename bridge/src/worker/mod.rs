@@ -218,3 +218,25 @@ async fn handle(db: &Transaction<'_>, ctx: &WorkerContext, job: &Job) -> Result<
         None => Ok(Outcome::Parked(format!("unknown job kind {:?}", job.kind))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        for attempts in 0..30 {
+            let base = Duration::from_secs(1)
+                .saturating_mul(2u32.saturating_pow(attempts.min(20) as u32))
+                .min(MAX_BACKOFF);
+            for _ in 0..50 {
+                let d = backoff(attempts);
+                assert!(
+                    d >= base.mul_f64(0.5) && d <= base.mul_f64(1.5),
+                    "{attempts}: {d:?}"
+                );
+            }
+        }
+        assert!(backoff(100) <= MAX_BACKOFF.mul_f64(1.5));
+    }
+}
