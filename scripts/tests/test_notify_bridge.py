@@ -30,8 +30,9 @@ class Bridge(http.server.ThreadingHTTPServer):
             def do_POST(self) -> None:  # noqa: N802 (http.server naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 parts = self.path.strip("/").split("/")  # api/tenants/<sub>/<outcome>
-                outer.requests.append({"path": self.path, "auth": self.headers.get("Authorization"),
-                                       "type": self.headers.get("Content-Type"), "body": json.loads(body)})
+                kind = self.headers.get("Content-Type", "")
+                outer.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "type": kind,
+                                       "body": json.loads(body) if kind == "application/json" else body.decode()})
                 status = outer.status_for.get(parts[2], 200)
                 self.send_response(status)
                 self.end_headers()
@@ -184,19 +185,22 @@ class NotifyBridge(unittest.TestCase):
             "brahms-ensemble-two": "failed",  # never reached
             "mozart-phil": "ready",  # unchanged by the plan, in state
         })
-        own_error = self.bridge.body("brahms-ensemble")["error"]
-        self.assertTrue(own_error.startswith("Error: Migration failed"), own_error)
+        own_error = self.bridge.body("brahms-ensemble")
+        self.assertTrue(own_error.startswith(f"terraform apply failed for brahms-ensemble at commit {self.head}\n"
+                                             "CI run: https://ci.example/run/7\n\nError: Migration failed"), own_error)
         self.assertIn('relation "Concert" already exists', own_error)
-        not_reached = self.bridge.body("brahms-ensemble-two")["error"]
-        self.assertTrue(not_reached.startswith("terraform apply failed before"), not_reached)
+        self.assertNotIn("bach-collegium", own_error)  # only the tenant's own error block
+        not_reached = self.bridge.body("brahms-ensemble-two")
+        self.assertIn("\n\nterraform apply failed before", not_reached)
+        self.assertIn("Creation complete", not_reached)  # the end of the log
 
     def test_failed_plan_reports_every_tenant_failed(self):
         (self.repo / "tenants" / "terraform.tfstate").write_text(state_with("mozart-phil"))
         result = self.run_script(1, PLAN_FAILURE_LOG)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(set(self.bridge.outcomes().values()), {"failed"})
-        self.assertIn('The plan must be one of "free"', self.bridge.body("brahms-ensemble")["error"])
-        self.assertIn("failed before", self.bridge.body("mozart-phil")["error"])
+        self.assertIn('The plan must be one of "free"', self.bridge.body("brahms-ensemble"))
+        self.assertIn("failed before", self.bridge.body("mozart-phil"))
 
     def test_unknown_tenant_warns_and_bridge_errors_fail_the_step(self):
         self.bridge.status_for.update({"bach-collegium": 404, "mozart-phil": 500})

@@ -28,6 +28,8 @@
 #   ready   if the log shows its database was created or modified, or it is in the state and the plan
 #           succeeded without touching it;
 #   failed  otherwise, with the end of the log.
+# Bodies: ready gets JSON {"commit", "run_url"}; failed gets plain text (the tenant, commit, CI run and the
+# error), which the bridge keeps as the failure report.
 # Exit status: 0 when the bridge accepted every notice (a 404, a tenant the bridge does not know, is only
 # a warning), 1 when a notice could not be delivered, 2 for a usage error.
 set -euo pipefail
@@ -122,20 +124,31 @@ trap 'rm -rf "$workdir"' EXIT
 undelivered=0
 notify() {
   local sub=$1 outcome=$2 error=${3:-}
-  python3 - "$commit" "${RUN_URL:-}" "$error" >"$workdir/body.json" <<'PY'
+  # ready: a small JSON record. failed: plain text, which the bridge stores as the failure report and
+  # mails to the admin as it is (so it stays readable), cut to the last 4000 characters of the error.
+  local content_type
+  if [ "$outcome" = ready ]; then
+    content_type=application/json
+    python3 - "$commit" "${RUN_URL:-}" >"$workdir/body" <<'PY'
 import json, sys
-commit, run_url, error = sys.argv[1:4]
+commit, run_url = sys.argv[1:3]
 body = {"commit": commit}
 if run_url:
     body["run_url"] = run_url
-if error:
-    body["error"] = error[-4000:]
 print(json.dumps(body))
 PY
+  else
+    content_type="text/plain; charset=utf-8"
+    {
+      printf 'terraform apply failed for %s at commit %s\n' "$sub" "$commit"
+      [ -z "${RUN_URL:-}" ] || printf 'CI run: %s\n' "$RUN_URL"
+      printf '\n%s\n' "$(printf '%s' "$error" | tail -c 4000)"
+    } >"$workdir/body"
+  fi
   local status
   status=$(curl --silent --show-error --retry "$BRIDGE_RETRIES" --retry-connrefused --retry-delay 2 --max-time 30 \
-    --header @"$workdir/auth" --header "Content-Type: application/json" \
-    --data-binary @"$workdir/body.json" --output "$workdir/response" --write-out '%{http_code}' \
+    --header @"$workdir/auth" --header "Content-Type: $content_type" \
+    --data-binary @"$workdir/body" --output "$workdir/response" --write-out '%{http_code}' \
     "$BRIDGE_URL/api/tenants/$sub/$outcome") || status=000
   case $status in
     2??) echo "notify-bridge: $sub: $outcome (HTTP $status)" ;;
