@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -121,11 +122,12 @@ class Quickstart(unittest.TestCase):
 class Recorder(http.server.ThreadingHTTPServer):
     def __init__(self) -> None:
         self.paths: list[str] = []
+        self.bodies: list[str] = []
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
                 outer.paths.append(self.path)
                 self.send_response(200)
                 self.end_headers()
@@ -138,8 +140,11 @@ class Recorder(http.server.ThreadingHTTPServer):
 
 
 class GitopsRepository(unittest.TestCase):
-    def test_tenant_file_applies_with_the_shared_app_and_reports_ready(self):
-        ws = Workspace(self, "gitops", TERRAFORMS["newest"])
+    """The example infra repository: a bridge-style commit adds a tenant file, CI applies and notifies."""
+
+    def merge_tenant(self, terraform: Path, tenant_values: dict[str, str] | None = None,
+                     broken_migration: bool = False) -> tuple[Workspace, str]:
+        ws = Workspace(self, "gitops", terraform)
         repo = ws.dir
         git_env = dict(os.environ, GIT_AUTHOR_NAME="ci", GIT_AUTHOR_EMAIL="ci@example.org",
                        GIT_COMMITTER_NAME="ci", GIT_COMMITTER_EMAIL="ci@example.org")
@@ -149,27 +154,54 @@ class GitopsRepository(unittest.TestCase):
 
         example = (repo / "tenants" / "bach-collegium.tf").read_text()
         (repo / "tenants" / "bach-collegium.tf").unlink()
+        if broken_migration:
+            broken = repo / "app/migrations/20250301000000_broken"
+            broken.mkdir()
+            (broken / "migration.sql").write_text('ALTER TABLE "NoSuchTable" ADD COLUMN "x" TEXT;\n')
         git("init", "-q", "-b", "main")
         git("add", "-A")
         git("commit", "-q", "-m", "infra repository")
         # The bridge's commit: the example tenant file under a subdomain of this run.
         sub = f"bach-{uuid.uuid4().hex[:10]}"
-        (repo / "tenants" / f"{sub}.tf").write_text(example.replace("bach-collegium", sub))
+        text = example.replace("bach-collegium", sub)
+        for name, value in (tenant_values or {}).items():
+            text = re.sub(rf"^(  {name} +=) .*$", rf"\1 {value}", text, flags=re.M)
+        (repo / "tenants" / f"{sub}.tf").write_text(text)
         git("add", "-A")
         git("commit", "-q", "-m", f"tenant {sub}")
-
-        tenants = repo / "tenants"
-        got = ws.tf(tenants, "get")  # dev_overrides skip init; the module still has to be installed
+        got = ws.tf(repo / "tenants", "get")  # dev_overrides skip init; the module still has to be installed
         self.assertEqual(got.returncode, 0, got.stdout + got.stderr)
+        return ws, sub
+
+    def apply(self, ws: Workspace) -> tuple[subprocess.CompletedProcess, dict]:
+        """terraform apply as the workflow runs it; returns the result and the tenant's state values."""
+        tenants = ws.dir / "tenants"
         applied = ws.tf(tenants, "apply", "-auto-approve", "-input=false")
+        (ws.dir / "apply.log").write_text(applied.stdout + applied.stderr)
         state = json.loads(ws.tf(tenants, "show", "-json").stdout or "{}")
-        values = {}
+        values: dict = {}
         for module in state.get("values", {}).get("root_module", {}).get("child_modules", []):
             for resource in module.get("resources", []):
                 values = resource["values"]
         self.addCleanup(drop, values.get("database_name"), values.get("database_user"))
+        return applied, values
+
+    def notify(self, ws: Workspace, exit_code: int) -> tuple[subprocess.CompletedProcess, "Recorder"]:
+        bridge = Recorder()
+        self.addCleanup(bridge.server_close)
+        self.addCleanup(bridge.shutdown)
+        notified = subprocess.run(
+            ["bash", str(ws.dir / "scripts" / "notify-bridge.sh")], cwd=ws.dir, capture_output=True, text=True,
+            env={**ws.env, "BRIDGE_URL": f"http://127.0.0.1:{bridge.server_address[1]}",
+                 "BRIDGE_API_TOKEN": "t0ken", "APPLY_EXIT_CODE": str(exit_code),
+                 "APPLY_LOG": str(ws.dir / "apply.log"), "TERRAFORM": str(ws.terraform)},
+            timeout=120)
+        return notified, bridge
+
+    def test_tenant_file_applies_with_the_shared_app_and_reports_ready(self):
+        ws, sub = self.merge_tenant(TERRAFORMS["newest"])
+        applied, values = self.apply(ws)
         self.assertEqual(applied.returncode, 0, applied.stdout + applied.stderr)
-        (repo / "apply.log").write_text(applied.stdout + applied.stderr)
 
         # The module found ../app/migrations and ../app/seed.sql by convention.
         self.assertEqual(values["applied_migrations"][0][:len("20250101000000_init")], "20250101000000_init")
@@ -177,22 +209,38 @@ class GitopsRepository(unittest.TestCase):
         url = database_url(values["database_name"])
         self.assertEqual(psql(url, 'SELECT "subdomain", "name", "plan" FROM "Orchestra"'), f"{sub}|Bach Collegium|pro")
 
-        bridge = Recorder()
-        self.addCleanup(bridge.server_close)
-        self.addCleanup(bridge.shutdown)
-        notified = subprocess.run(
-            ["bash", str(repo / "scripts" / "notify-bridge.sh")], cwd=repo, capture_output=True, text=True,
-            env={**ws.env, "BRIDGE_URL": f"http://127.0.0.1:{bridge.server_address[1]}",
-                 "BRIDGE_API_TOKEN": "t0ken", "APPLY_EXIT_CODE": "0", "APPLY_LOG": str(repo / "apply.log")},
-            timeout=120)
+        notified, bridge = self.notify(ws, 0)
         self.assertEqual(notified.returncode, 0, notified.stderr)
         self.assertEqual(bridge.paths, [f"/api/tenants/{sub}/ready"])
 
         # Deletion protection is on by default: destroying a tenant fails and keeps the database.
-        destroyed = ws.tf(tenants, "destroy", "-auto-approve", "-input=false")
+        destroyed = ws.tf(ws.dir / "tenants", "destroy", "-auto-approve", "-input=false")
         self.assertNotEqual(destroyed.returncode, 0)
         self.assertIn("deletion_protection", destroyed.stdout + destroyed.stderr)
         self.assertEqual(psql(url, 'SELECT count(*) FROM "Orchestra"'), "1")
+
+    def test_invalid_tenant_value_fails_at_plan_and_is_reported_failed(self):
+        for version, terraform in TERRAFORMS.items():
+            with self.subTest(terraform=version):
+                ws, sub = self.merge_tenant(terraform, {"plan": '"gold"'})
+                applied, values = self.apply(ws)
+                self.assertNotEqual(applied.returncode, 0)
+                self.assertEqual(values, {})
+                notified, bridge = self.notify(ws, applied.returncode)
+                self.assertEqual(notified.returncode, 0, notified.stderr)
+                self.assertEqual(bridge.paths, [f"/api/tenants/{sub}/failed"])
+                self.assertIn('The plan must be one of "free", "pro", "enterprise"', " ".join(bridge.bodies[0].split()))
+
+    def test_failing_migration_is_reported_failed_with_its_error(self):
+        ws, sub = self.merge_tenant(TERRAFORMS["newest"], broken_migration=True)
+        applied, _ = self.apply(ws)
+        self.assertNotEqual(applied.returncode, 0)
+        notified, bridge = self.notify(ws, applied.returncode)
+        self.assertEqual(notified.returncode, 0, notified.stderr)
+        self.assertEqual(bridge.paths, [f"/api/tenants/{sub}/failed"])
+        report = bridge.bodies[0]
+        self.assertIn(f"module.orchestra-{sub}.stagesub_orchestra_database.this", report)
+        self.assertIn("20250301000000_broken", report)
 
 
 if __name__ == "__main__":
