@@ -130,3 +130,30 @@ fn configuration_mistakes_are_reported() {
     c.work_dir = work.path().join("busy");
     assert!(err(c).contains("not empty"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hung_remote_times_out_as_transient() {
+    // A server that accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let work = tempfile::tempdir().unwrap();
+    let publisher = GitCliPublisher::new(GitCliConfig {
+        remote_url: format!("http://127.0.0.1:{port}/infra.git"),
+        base_branch: "main".into(),
+        mode: CommitMode::Direct,
+        work_dir: work.path().join("w"),
+        author_name: "stagesub".into(),
+        author_email: "bot@stagesub.test".into(),
+    })
+    .unwrap()
+    .with_network_timeout(std::time::Duration::from_secs(2));
+    let started = std::time::Instant::now();
+    match publisher.publish(&common::change("x1", 1)).await {
+        Err(PublishError::Transient { message, .. }) => {
+            assert!(message.contains("did not finish within 2 s"), "{message}")
+        }
+        other => panic!("expected a transient timeout, got {other:?}"),
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    drop(listener);
+}

@@ -12,7 +12,7 @@ use tokio::process::Command;
 use crate::PublishError;
 use crate::redact::redact_credentials;
 
-/// Limit for commands that talk to the remote.
+/// Default limit for commands that talk to the remote.
 pub(crate) const NETWORK_TIMEOUT: Duration = Duration::from_secs(120);
 /// Limit for commands that only touch the local object store.
 pub(crate) const LOCAL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -31,6 +31,8 @@ pub(crate) struct Git {
     pub(crate) git_dir: PathBuf,
     pub(crate) author_name: String,
     pub(crate) author_email: String,
+    /// Limit for commands that talk to the remote.
+    pub(crate) network_timeout: Duration,
 }
 
 impl Git {
@@ -63,6 +65,9 @@ impl Git {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // Its own process group, so a timeout can also end the transport helpers git starts
+            // (git-remote-http, ssh), which would otherwise linger.
+            .process_group(0)
             .kill_on_drop(true);
         for (key, value) in env {
             cmd.env(key, value);
@@ -73,6 +78,7 @@ impl Git {
                 "cannot run git ({e}); install git and put it on PATH"
             ))
         })?;
+        let pid = child.id();
         if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
             let input = input.to_vec();
             tokio::spawn(async move {
@@ -89,6 +95,11 @@ impl Git {
                 });
             }
             Err(_) => {
+                if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+                    // SAFETY: kill(2) with a negative pid signals the process group our child leads;
+                    // no memory is involved.
+                    unsafe { libc::kill(-pid, libc::SIGKILL) };
+                }
                 return Err(PublishError::Transient {
                     message: format!("{what} did not finish within {} s", limit.as_secs()),
                     retry_after: None,

@@ -83,9 +83,17 @@ impl GitCliPublisher {
                 git_dir: work_dir,
                 author_name,
                 author_email,
+                network_timeout: cmd::NETWORK_TIMEOUT,
             },
             lock: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Changes the time limit of each command that talks to the remote (default 120 s); a command
+    /// that takes longer is killed and the publish fails as transient.
+    pub fn with_network_timeout(mut self, limit: Duration) -> GitCliPublisher {
+        self.git.network_timeout = limit;
+        self
     }
 
     async fn publish_serialized(&self, change: &TenantChange) -> Result<Published, PublishError> {

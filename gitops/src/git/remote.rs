@@ -1,7 +1,7 @@
 //! Talking to the remote: reading heads, fetching, pushing.
 
 use super::GitCliPublisher;
-use super::cmd::{LOCAL_TIMEOUT, NETWORK_TIMEOUT, classify, describe};
+use super::cmd::{LOCAL_TIMEOUT, classify, describe};
 use crate::PublishError;
 
 /// What became of a push.
@@ -25,7 +25,10 @@ impl GitCliPublisher {
         let refs: Vec<String> = branches.iter().map(|b| format!("refs/heads/{b}")).collect();
         let mut args = vec!["ls-remote", "--heads", "--", self.remote_url.as_str()];
         args.extend(refs.iter().map(String::as_str));
-        let listing = self.git.ok(&args, None, &[], NETWORK_TIMEOUT).await?;
+        let listing = self
+            .git
+            .ok(&args, None, &[], self.git.network_timeout)
+            .await?;
         let tips: Vec<Option<String>> = refs
             .iter()
             .map(|r| {
@@ -68,7 +71,9 @@ impl GitCliPublisher {
             self.remote_url.as_str(),
         ];
         args.extend(specs.iter().map(String::as_str));
-        self.git.ok(&args, None, &[], NETWORK_TIMEOUT).await?;
+        self.git
+            .ok(&args, None, &[], self.git.network_timeout)
+            .await?;
         // A fetched tip may be newer than what ls-remote saw: the fetched ref is the truth.
         let mut fresh = tips;
         for (branch, tip) in branches.iter().zip(fresh.iter_mut()) {
@@ -98,7 +103,10 @@ impl GitCliPublisher {
             self.remote_url.as_str(),
             refspec.as_str(),
         ];
-        let out = self.git.run(&args, None, &[], NETWORK_TIMEOUT).await?;
+        let out = self
+            .git
+            .run(&args, None, &[], self.git.network_timeout)
+            .await?;
         if out.success {
             // `=` marks a ref that already pointed at the commit: another replica built the very
             // same commit object (same tree, parent, message, identity and second) and pushed first.
