@@ -304,3 +304,6 @@ fn from_json_value(j: &serde_json::Value, ty: &Type) -> Result<Value, CodecError
         (t, v) => err(format!("JSON {v} does not match type {}", t.to_json())),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -317,6 +317,7 @@ struct Controller {
 #[tonic::async_trait]
 impl gp::grpc_controller_server::GrpcController for Controller {
     async fn shutdown(&self, _r: Request<gp::Empty>) -> Result<Response<gp::Empty>, Status> {
+        tracing::debug!("GRPCController.Shutdown received");
         if !self.debug {
             let dir = self.socket_dir.clone();
             // Answer first, then leave: the client waits 2 s before killing us, we take a few ms.
