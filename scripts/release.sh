@@ -97,7 +97,7 @@ info.external_attr = (0o100755 << 16)
 info.compress_type = zipfile.ZIP_DEFLATED
 info.create_system = 3
 with open(src, "rb") as f, zipfile.ZipFile(dest, "w") as z:
-    z.writestr(info, f.read(), compresslevel=9)
+    z.writestr(info, f.read(), compresslevel=6)
 PY
   echo "wrote $zip_path"
 done
