@@ -361,19 +361,43 @@ tf() {
   )
 }
 
+# tf_fail LOG MESSAGE: fails showing Terraform's error blocks (they may sit above the plan in the log).
+tf_fail() {
+  local errors="$LOGS/terraform-errors.log"
+  grep -A14 '^Error: ' "$1" >"$errors" || tail -n 30 "$1" >"$errors"
+  fail "$2 (full log: $1)" "$errors"
+}
+
 terraform_apply() {
   local log="$LOGS/terraform-apply.log"
   write_cli_config
   : >"$log"
-  tf get -no-color >>"$log" 2>&1 || fail "terraform get failed" "$log"
-  tf apply -auto-approve -input=false -no-color >>"$log" 2>&1 || fail "terraform apply failed (CI would now call /failed)" "$log"
+  tf get -no-color >>"$log" 2>&1 || tf_fail "$log" "terraform get failed"
+  if ! tf apply -auto-approve -input=false -no-color >>"$log" 2>&1; then
+    report_failed "$log"
+    tf_fail "$log" "terraform apply failed (reported to the bridge's /failed endpoint, as CI does)"
+  fi
   details_from < <(grep -E '^(No changes\.|Plan: |module\.[^ ]+: (Creation|Modifications|Destruction) complete|Apply complete!)' "$log")
   detail "log: $log"
 }
 
+bridge_auth_header() {
+  (umask 077 && printf 'Authorization: Bearer %s\n' "$BRIDGE_API_TOKEN" >"$STATE/bridge.auth")
+  printf '%s' "$STATE/bridge.auth"
+}
+
+# report_failed LOG: POST /api/tenants/<subdomain>/failed with the end of the log (best effort).
+report_failed() {
+  local auth
+  auth=$(bridge_auth_header)
+  tail -c 4000 "$1" | jq -Rs --arg commit "$(infra_git rev-parse HEAD)" '{commit: $commit, error: .}' |
+    curl -sS --max-time 30 -o /dev/null -H "@$auth" -H 'Content-Type: application/json' --data-binary @- \
+      "$BRIDGE_URL/api/tenants/$subdomain/failed" >/dev/null 2>&1 || true
+}
+
 call_ready() {
-  local auth="$STATE/bridge.auth" body="$STATE/ready.json" status
-  (umask 077 && printf 'Authorization: Bearer %s\n' "$BRIDGE_API_TOKEN" >"$auth")
+  local auth body="$STATE/ready.json" status
+  auth=$(bridge_auth_header)
   status=$(curl -sS --max-time 30 -o "$body" -w '%{http_code}' -H "@$auth" -H 'Content-Type: application/json' \
     --data "{\"commit\":\"$(infra_git rev-parse HEAD)\"}" "$BRIDGE_URL/api/tenants/$subdomain/ready" 2>"$LOGS/ready.log") || status=000
   [[ $status == 2?? ]] || { cat "$body" >>"$LOGS/ready.log" 2>/dev/null || true; fail "ready answered HTTP $status" "$LOGS/ready.log"; }
