@@ -147,12 +147,12 @@ impl Backend for SupabaseBackend {
         };
         // A lost answer is followed by a look-up by name; only when that confirms nothing was created is
         // the POST sent again (a 5xx burst must not fail the apply, nor leave two projects).
-        let mut attempt = 0u32;
+        let (mut attempt, mut refused) = (0u32, 0u32);
         let project_ref = loop {
-            attempt += 1;
             match self.client.create_project(&body).await {
                 Ok(p) => break p.project_ref,
                 Err(ApiError::CreateOutcomeUnknown { .. }) => {
+                    attempt += 1;
                     let mut found = None;
                     for lookup in 0..6u32 {
                         match self.find(&spec.subdomain).await {
@@ -177,6 +177,9 @@ impl Backend for SupabaseBackend {
                         ));
                     }
                 }
+                // The rate limit refused it, so nothing was created; the client now waits for the
+                // window to reset before its next call.
+                Err(ApiError::Api { status: 429, .. }) if refused < 5 => refused += 1,
                 Err(e) => return Err(api("Supabase refused to create the project", e)),
             }
         };
