@@ -17,6 +17,10 @@ use supabase_standin::{Config, FaultsPatch, RunningStandin, Stats};
 /// The access token tests give the provider (the stand-in accepts any `sbp_` + 40 hex digits).
 pub const TOKEN: &str = "sbp_0123456789abcdef0123456789abcdef01234567";
 
+/// The token of the tests' own API calls: the stand-in limits each token separately, so checks
+/// made by a test do not use up the provider's rate-limit window.
+pub const CHECK_TOKEN: &str = "sbp_fedcba9876543210fedcba9876543210fedcba98";
+
 /// A short lowercase suffix no other test run uses (pid, counter and clock mixed, base 36).
 pub fn suffix() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -266,10 +270,16 @@ impl Standin {
         )
     }
 
-    /// A call to the stand-in's API with the test token; returns status and parsed JSON body.
-    /// Not rate-limit aware: use it when the limit is off or far away.
+    /// A call to the stand-in's API with [`CHECK_TOKEN`]; returns status and parsed JSON body.
+    /// Injected 5xx answers are retried (the `error_rate_5xx` knob applies to every caller).
     pub fn api(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-        http(&self.url(), method, path, body)
+        for _ in 0..20 {
+            let (status, value) = http(&self.url(), method, path, body);
+            if !(500..600).contains(&status) {
+                return (status, value);
+            }
+        }
+        panic!("{method} {path}: 20 server errors in a row")
     }
 
     /// The test organization's projects (`GET /v1/organizations/{slug}/projects`, all pages).
@@ -293,6 +303,19 @@ impl Standin {
                 return all;
             }
         }
+    }
+
+    /// Uses up the provider token's current rate-limit window (calls until a 429), so the provider's
+    /// next calls meet a 429 storm; returns how many calls that took.
+    pub fn exhaust_provider_window(&self) -> usize {
+        let path = format!("/v1/organizations/{}/projects", self.org);
+        for n in 1..=10_000 {
+            let (status, _) = http_as(TOKEN, &self.url(), "GET", &path, None);
+            if status == 429 {
+                return n;
+            }
+        }
+        panic!("no 429 after 10,000 calls: is the rate limit on?")
     }
 
     /// One project (`GET /v1/projects/{ref}`), `None` when 404.
@@ -343,8 +366,19 @@ impl Drop for Standin {
     }
 }
 
-/// A minimal HTTP/1.1 client for the stand-in (loopback only, `Connection: close`).
+/// A minimal HTTP/1.1 client for the stand-in (loopback only, `Connection: close`), as [`CHECK_TOKEN`].
 pub fn http(base_url: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    http_as(CHECK_TOKEN, base_url, method, path, body)
+}
+
+/// [`http`] with another bearer token.
+pub fn http_as(
+    token: &str,
+    base_url: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
     let addr = base_url
         .strip_prefix("http://")
         .expect("stand-in URL is http://");
@@ -354,7 +388,7 @@ pub fn http(base_url: &str, method: &str, path: &str, body: Option<&Value>) -> (
         .expect("timeout");
     let payload = body.map(Value::to_string).unwrap_or_default();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
         payload.len()
     );
     stream.write_all(request.as_bytes()).expect("send request");
