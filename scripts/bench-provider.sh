@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark the provider's start-up path against HashiCorp's Go null provider 2.1.2, in one run:
 #   - wall time of `terraform validate` and `terraform providers schema -json` (Terraform 1.15.5),
-#     median of N runs each (hyperfine when installed, else a date +%s%N loop);
+#     median of N runs each, the providers interleaved run by run (date +%s%N around each command);
 #   - peak RSS of each provider process (GNU time's %M, through a wrapper that Terraform starts
 #     in place of the provider binary; a separate pass, so the wrapper does not skew the timings).
 # Both providers reach Terraform through dev_overrides (no `terraform init`, no network).
 #
 # Usage: scripts/bench-provider.sh [--runs N] [--null-only] [--no-build]
-#   --runs N      timed runs per command (default 20, after 2 warm-up runs)
+#   --runs N      timed runs per command and provider (default 20, after 2 warm-up rounds)
 #   --null-only   measure only the null provider (works before ours exists)
 #   --no-build    do not run `cargo build --release -p terraform-provider-stagesub`
 # Output: a Markdown table on stdout (paste it into BENCHMARKS.md); progress on stderr.
@@ -125,6 +125,7 @@ unset TF_CLI_ARGS TF_DATA_DIR TF_PLUGIN_CACHE_DIR TF_LOG
 
 PROVIDERS=(null)
 [[ -n "$OURS_BIN" ]] && PROVIDERS=(stagesub null)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Sanity check (and warm the page cache): each command must succeed with each provider.
 for p in "${PROVIDERS[@]}"; do
@@ -135,30 +136,32 @@ for p in "${PROVIDERS[@]}"; do
   done
 done
 
-# median_ms <command...>: median wall time of RUNS runs, in milliseconds.
-median_ms() {
-  if command -v hyperfine >/dev/null; then
-    hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$WORK/h.json" "$(printf '%q ' "$@")" >/dev/null 2>&1 \
-      || die "hyperfine failed on: $*"
-    python3 -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))["results"][0]["median"] * 1000))' "$WORK/h.json"
-  else
-    local i start end times=()
-    for i in 1 2; do "$@" >/dev/null 2>&1; done
-    for ((i = 0; i < RUNS; i++)); do
-      start=$(date +%s%N); "$@" >/dev/null 2>&1; end=$(date +%s%N)
-      times+=($(( (end - start) / 1000 )))
-    done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f\n", m / 1000 }'
-  fi
-}
-
+# Timing: RUNS rounds after 2 warm-up rounds; each round runs every (provider, command) pair once,
+# interleaved, so load from other work on the machine hits both providers alike. Median per pair.
 declare -A MEDIAN PEAK STARTS
 export TF_CLI_CONFIG_FILE="$WORK/time.tfrc"
+COMMANDS=(validate schema)
+run_cmd() { # run_cmd provider command
+  case "$2" in
+    validate) "$TF" -chdir="$WORK/$1-config" validate -no-color ;;
+    schema) "$TF" -chdir="$WORK/$1-config" providers schema -json ;;
+  esac >/dev/null 2>&1 || die "terraform $2 failed with the $1 provider"
+}
+say "timing ${PROVIDERS[*]} x (validate, providers schema -json): $RUNS interleaved rounds"
+for ((round = -2; round < RUNS; round++)); do
+  for p in "${PROVIDERS[@]}"; do
+    for c in "${COMMANDS[@]}"; do
+      start=$(date +%s%N)
+      run_cmd "$p" "$c"
+      end=$(date +%s%N)
+      [[ $round -ge 0 ]] && echo "$(( (end - start) / 1000 ))" >>"$WORK/times.$p.$c"
+    done
+  done
+done
 for p in "${PROVIDERS[@]}"; do
-  say "timing $p: terraform validate ($RUNS runs)"
-  MEDIAN[$p,validate]=$(median_ms "$TF" -chdir="$WORK/$p-config" validate -no-color)
-  say "timing $p: terraform providers schema -json ($RUNS runs)"
-  MEDIAN[$p,schema]=$(median_ms "$TF" -chdir="$WORK/$p-config" providers schema -json)
+  for c in "${COMMANDS[@]}"; do
+    MEDIAN[$p,$c]=$(sort -n "$WORK/times.$p.$c" | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f", m / 1000 }')
+  done
 done
 
 # Peak RSS pass: 3 runs of each command under the wrapper; the largest provider process counts.
@@ -182,7 +185,7 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo
-echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); $("$TF" version 2>/dev/null | head -n1 | sed 's/^Terraform v/Terraform /'); $RUNS runs per command, median"
+echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); $("$TF" version 2>/dev/null | head -n1 | sed 's/^Terraform v/Terraform /'); $RUNS runs per command, median; load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| provider | \`terraform validate\` (ms) | \`terraform providers schema -json\` (ms) | provider peak RSS (MiB) | provider starts per command |"
 echo "|---|---:|---:|---:|---:|"
