@@ -438,8 +438,26 @@ impl Resource for OrchestraDatabase {
         {
             return Outcome::failed(None, diag(e));
         }
-        // Full details: migrations and seed below connect to the database.
-        let db = match backend.read_details(&id).await {
+        let tenant_changed = old != new;
+        let seed_changed = planned.attr("seed_sql") != prior.attr("seed_sql");
+        let pending = planned.attr("applied_migrations") != prior.attr("applied_migrations");
+        let seed = if seed_changed || tenant_changed {
+            planned.str_attr("seed_sql")
+        } else {
+            None
+        };
+        let migrate = planned.str_attr("migrations_dir").is_some()
+            && (pending || planned.attr("migrations_dir") != prior.attr("migrations_dir"));
+        // Connect only when there is SQL to run: a tenant without seed or migrations (e.g. an imported
+        // Supabase project, whose password is unknown) can still be renamed.
+        let needs_session = !new.archived && (seed.is_some() || migrate);
+        // Connection details (extra API calls on Supabase) only when connecting.
+        let read = if needs_session {
+            backend.read_details(&id).await
+        } else {
+            backend.read(&id).await
+        };
+        let db = match read {
             Ok(Some(db)) => db,
             Ok(None) => {
                 return Outcome::failed(
@@ -457,19 +475,7 @@ impl Resource for OrchestraDatabase {
         let stored = state.str_attr("database_password").map(str::to_string);
         self.fill(&mut state, &db, stored.as_deref());
         let password_for_session = new_password.clone().or(stored);
-        let tenant_changed = old != new;
-        let seed_changed = planned.attr("seed_sql") != prior.attr("seed_sql");
-        let pending = planned.attr("applied_migrations") != prior.attr("applied_migrations");
-        let seed = if seed_changed || tenant_changed {
-            planned.str_attr("seed_sql")
-        } else {
-            None
-        };
-        let migrate = planned.str_attr("migrations_dir").is_some()
-            && (pending || planned.attr("migrations_dir") != prior.attr("migrations_dir"));
-        // Connect only when there is SQL to run: a tenant without seed or migrations (e.g. an imported
-        // Supabase project, whose password is unknown) can still be renamed.
-        if !new.archived && (seed.is_some() || migrate) {
+        if needs_session {
             let result = match backend.session_target(&db, password_for_session.as_deref()) {
                 Ok(t) => {
                     tenant_db::migrate_and_seed(

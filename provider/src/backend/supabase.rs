@@ -306,7 +306,11 @@ impl Backend for SupabaseBackend {
             self.wait_status(id, ProjectStatus::Inactive, deadline)
                 .await?;
         }
-        self.cache.remove(id);
+        // Only the status changes what the cached list says; other updates keep the cache (and so
+        // the read after them costs no call).
+        if prior.archived != spec.archived {
+            self.cache.remove(id);
+        }
         Ok(())
     }
 
