@@ -18,22 +18,49 @@ use stagesub_plugin::{Type, Value, codec};
 use stagesub_tfplugin6::tfplugin6 as pb;
 use tonic::transport::{Channel, Endpoint, Uri};
 
-/// Where cargo put the example binary: `<target>/debug/examples/test_provider`, beside `deps/`
-/// where this test binary lives. `cargo test` / `cargo nextest run` build examples with the tests.
+/// The example binary cargo built for this package: `<target>/<profile>/examples/test_provider`
+/// (beside `deps/`, where this test binary lives). `cargo test -p stagesub-plugin` and
+/// `cargo nextest run` build examples with the tests; `--test <name>` alone does not, so a binary
+/// older than the plugin's sources is refused rather than silently tested.
 pub fn provider_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
-    let profile_dir = exe
+    let bin = exe
         .parent()
         .and_then(Path::parent)
-        .expect("test binary lives in <target>/<profile>/deps");
-    let bin = profile_dir.join("examples").join("test_provider");
-    assert!(
-        bin.exists(),
-        "{} is missing: build it with `cargo build -p stagesub-plugin --examples` \
-         (cargo test and cargo nextest run build it with the tests)",
-        bin.display()
-    );
+        .expect("test binary lives in <target>/<profile>/deps")
+        .join("examples")
+        .join("test_provider");
+    let build = "build it with `cargo build -p stagesub-plugin --example test_provider` \
+                 (`cargo test -p stagesub-plugin` / `cargo nextest run -p stagesub-plugin` do)";
+    let built = std::fs::metadata(&bin)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|e| panic!("{} is missing ({e}): {build}", bin.display()));
+    let sources = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let newest_source = ["src", "examples"]
+        .iter()
+        .flat_map(|d| walk(&sources.join(d)))
+        .max();
+    if let Some(src) = newest_source {
+        assert!(
+            src <= built,
+            "{} is older than the plugin's sources: {build}",
+            bin.display()
+        );
+    }
     bin
+}
+
+fn walk(dir: &Path) -> Vec<std::time::SystemTime> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if let Ok(m) = entry.metadata().and_then(|m| m.modified()) {
+            out.push(m);
+        }
+    }
+    out
 }
 
 /// A `Command` for the test provider with a clean environment: no inherited plugin or log variables.
