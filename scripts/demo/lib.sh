@@ -105,13 +105,14 @@ stop_daemon() {
   return 0
 }
 
-# wait_for_line NAME BINARY REGEX SECONDS: sets WAIT_LINE to the first log line of NAME matching REGEX.
+# wait_for_line NAME REGEX SECONDS: sets WAIT_LINE to the first log line of NAME matching REGEX.
 wait_for_line() {
-  local name=$1 binary=$2 regex=$3 seconds=$4 i line
+  local name=$1 regex=$2 seconds=$3 i line
   for ((i = 0; i < seconds * 10; i++)); do
     line=$(sed 's/\x1b\[[0-9;]*m//g' "$LOGS/$name.log" 2>/dev/null | grep -Em1 "$regex" || true)
     if [[ -n $line ]]; then WAIT_LINE=$line; return 0; fi
-    running "$name" "$binary" >/dev/null || fail "$name exited during start-up" "$LOGS/$name.log"
+    # Only liveness: right after the fork the command line is still the shell's.
+    kill -0 "$(cat "$(pid_file "$name")")" 2>/dev/null || fail "$name exited during start-up" "$LOGS/$name.log"
     sleep 0.1
   done
   fail "$name did not start within ${seconds}s" "$LOGS/$name.log"
@@ -146,7 +147,7 @@ start_standin() {
       </dev/null >"$LOGS/standin.log" 2>&1
   ) &
   echo $! >"$(pid_file standin)"
-  wait_for_line standin supabase-standin 'listening on http://' 30
+  wait_for_line standin 'listening on http://' 30
   port=${WAIT_LINE##*:}
   port=${port//[^0-9]/}
   standin_answers "$port" || fail "the Supabase stand-in does not answer on port $port" "$LOGS/standin.log"
@@ -164,7 +165,7 @@ start_smtp_sink() {
   MAILDIR="$STATE/mail/$(date +%Y%m%d-%H%M%S)-$$"
   mkdir -p "$MAILDIR"
   start_daemon smtp-sink "$TOOLS/bin/smtp-sink" --dir "$MAILDIR" --host 127.0.0.1 --port 0
-  wait_for_line smtp-sink smtp-sink '^listening ' 30
+  wait_for_line smtp-sink '^listening ' 30
   SMTP_PORT=${WAIT_LINE##*:}
   detail "smtp://127.0.0.1:$SMTP_PORT, messages in $MAILDIR"
 }
@@ -258,7 +259,7 @@ start_bridge() {
     exec setsid "$BIN/stagesub-bridge" serve </dev/null >"$LOGS/bridge.log" 2>&1
   ) &
   echo $! >"$(pid_file bridge)"
-  wait_for_line bridge stagesub-bridge 'stagesub-bridge listening' 60
+  wait_for_line bridge 'stagesub-bridge listening' 60
   addr=$(grep -Eo '127\.0\.0\.1:[0-9]+' <<<"$WAIT_LINE" | head -n1)
   [[ -n $addr ]] || fail "cannot read the bridge's address from its log" "$LOGS/bridge.log"
   BRIDGE_URL="http://$addr"
@@ -506,7 +507,7 @@ stop_all() {
   stop_daemon bridge stagesub-bridge
   stop_daemon smtp-sink smtp-sink
   stop_daemon standin supabase-standin
-  printf 'demo: stopped the %s demo'"'"'s processes (state kept in %s)\n' "$backend" "$STATE"
+  printf 'demo: stopped the %s demo'"'"'s processes\n' "$backend"
 }
 
 # Drops what the demo created on the PostgreSQL server and removes the state folder.

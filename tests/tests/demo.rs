@@ -116,11 +116,11 @@ fn assert_all_steps_ok(text: &str) {
 }
 
 /// The `psql '<url>'` line the demo prints, queried independently of the script.
-fn query_printed_database(text: &str, sql: &str) -> String {
-    let url = text
+fn query_printed_database(output: &str, sql: &str) -> String {
+    let url = output
         .lines()
         .find_map(|l| l.trim().strip_prefix("psql '")?.strip_suffix('\''))
-        .unwrap_or_else(|| panic!("no psql line in:\n{text}"));
+        .unwrap_or_else(|| panic!("no psql line in:\n{output}"));
     let out = Command::new("psql")
         .args([url, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
         .output()
@@ -163,10 +163,7 @@ fn supabase_backend_end_to_end_and_rerun_changes_nothing() {
         &first,
         &format!("Subject: Your orchestra space {name} is ready"),
     );
-    assert_contains(
-        &first,
-        &format!("https://{}.stagesub.app", demo.subdomain),
-    );
+    assert_contains(&first, &format!("https://{}.stagesub.app", demo.subdomain));
     let tenant_file = file_on_main(
         &demo.state().join("infra.git"),
         &format!("tenants/{}.tf", demo.subdomain),
