@@ -83,11 +83,19 @@ running() {
   printf '%s' "$pid"
 }
 
+# fresh_log NAME: keeps the previous run's log as NAME.previous.log, so that start-up waits read
+# only this run's lines.
+fresh_log() {
+  if [[ -f $LOGS/$1.log ]]; then mv -f "$LOGS/$1.log" "$LOGS/$1.previous.log"; fi
+  : >"$LOGS/$1.log"
+}
+
 # start_daemon NAME COMMAND...: starts it in its own session (environment as the caller's).
 start_daemon() {
   local name=$1
   shift
-  setsid "$@" </dev/null >"$LOGS/$name.log" 2>&1 &
+  fresh_log "$name"
+  setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
   echo $! >"$(pid_file "$name")"
 }
 
@@ -141,10 +149,11 @@ start_standin() {
     return
   fi
   stop_daemon standin supabase-standin
+  fresh_log standin
   (
     export DATABASE_URL STANDIN_TOKEN="$token"
     exec setsid "$BIN/supabase-standin" --listen 127.0.0.1:0 --healthy-after-ms 500 --pooler-lag-ms 200 \
-      </dev/null >"$LOGS/standin.log" 2>&1
+      </dev/null >>"$LOGS/standin.log" 2>&1
   ) &
   echo $! >"$(pid_file standin)"
   wait_for_line standin 'listening on http://' 30
@@ -245,6 +254,7 @@ start_bridge() {
       fail "cannot create the bridge database $BRIDGE_DB" "$LOGS/psql.log"
   fi
   BRIDGE_DATABASE_URL=$(url_with_db "$DATABASE_URL" "$BRIDGE_DB")
+  fresh_log bridge
   (
     # Only what the bridge needs: nothing from the caller's environment leaks into its configuration.
     for v in $(compgen -e); do
@@ -256,7 +266,7 @@ start_bridge() {
       GIT_BASE_BRANCH=main COMMIT_MODE=pull_request \
       SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" EMAIL_FROM="stagesub <welcome@stagesub.example>" \
       ADMIN_EMAIL="admin@stagesub.example" APP_DOMAIN=stagesub.app
-    exec setsid "$BIN/stagesub-bridge" serve </dev/null >"$LOGS/bridge.log" 2>&1
+    exec setsid "$BIN/stagesub-bridge" serve </dev/null >>"$LOGS/bridge.log" 2>&1
   ) &
   echo $! >"$(pid_file bridge)"
   wait_for_line bridge 'stagesub-bridge listening' 60
@@ -268,7 +278,7 @@ start_bridge() {
     running bridge stagesub-bridge >/dev/null || fail "stagesub-bridge exited" "$LOGS/bridge.log"
     sleep 0.1
   done
-  curl -fsS --max-time 2 -o /dev/null "$BRIDGE_URL/readyz" || fail "the bridge's /readyz does not answer" "$LOGS/bridge.log"
+  curl -fsS --max-time 2 -o /dev/null "$BRIDGE_URL/readyz" 2>/dev/null || fail "the bridge's /readyz does not answer" "$LOGS/bridge.log"
   detail "$BRIDGE_URL (pid $(cat "$(pid_file bridge)"), database $BRIDGE_DB, log $LOGS/bridge.log)"
 }
 
