@@ -497,6 +497,7 @@ finish() {
 on_exit() {
   local status=$?
   trap - ERR
+  if [[ $STEP_OPEN == 1 ]]; then printf ' interrupted (%s)\n' "$(since "$STEP_START")"; fi
   if [[ $keep_running == 1 ]]; then
     if [[ $status == 0 ]]; then
       printf 'still running (--keep-running): bridge %s, SMTP sink 127.0.0.1:%s%s\n' "${BRIDGE_URL:-}" "${SMTP_PORT:-}" \
