@@ -397,13 +397,17 @@ bridge_auth_header() {
   printf '%s' "$STATE/bridge.auth"
 }
 
-# report_failed LOG: POST /api/tenants/<subdomain>/failed with the end of the log (best effort).
+# report_failed LOG: POST /api/tenants/<subdomain>/failed with Terraform's errors as a plain-text
+# report, as the infra repository's CI (scripts/notify-bridge.sh) does. Best effort.
 report_failed() {
-  local auth
+  local auth commit
   auth=$(bridge_auth_header)
-  tail -c 4000 "$1" | jq -Rs --arg commit "$(infra_git rev-parse HEAD)" '{commit: $commit, error: .}' |
-    curl -sS --max-time 30 -o /dev/null -H "@$auth" -H 'Content-Type: application/json' --data-binary @- \
-      "$BRIDGE_URL/api/tenants/$subdomain/failed" >/dev/null 2>&1 || true
+  commit=$(infra_git rev-parse HEAD)
+  {
+    printf 'terraform apply failed for %s at commit %s (scripts/demo.sh)\n\n' "$subdomain" "$commit"
+    { grep -A14 '^Error: ' "$1" || tail -n 30 "$1"; } | tail -c 4000
+  } | curl -sS --max-time 30 -o /dev/null -H "@$auth" -H 'Content-Type: text/plain; charset=utf-8' \
+    --data-binary @- "$BRIDGE_URL/api/tenants/$subdomain/failed" >/dev/null 2>&1 || true
 }
 
 call_ready() {
