@@ -5,7 +5,12 @@
 //! them by `cargo run -p stagesub-proto-codegen` (protox + tonic-prost-build, no system `protoc`) and
 //! committed. `scripts/test.sh` runs the generator with `--check`, so stale output fails CI.
 
-#![allow(missing_docs, unreachable_pub, missing_debug_implementations, clippy::all)]
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    missing_debug_implementations,
+    clippy::all
+)]
 
 /// Terraform plugin protocol 6.10 messages, `Provider` client and server.
 pub mod tfplugin6 {
