@@ -13,28 +13,40 @@ use support::*;
 
 const SIGNUPS: usize = 200;
 
-fn spawn_bridge(db: &TestDb, remote: &GitRemote, work: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_stagesub-bridge"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap())
-        .env(
-            "HOME",
-            std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()),
-        )
-        .env("STRIPE_WEBHOOK_SECRET", SECRET)
-        .env("DATABASE_URL", &db.url)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("GIT_BACKEND", "git")
-        .env("GIT_REMOTE_URL", remote.url())
-        .env("GIT_WORK_DIR", work)
-        .env("COMMIT_MODE", "direct")
-        .env("BRIDGE_API_TOKEN", "crash-token")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap()
+/// Kills the bridge if the test fails half-way, so no server outlives it.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn_bridge(db: &TestDb, remote: &GitRemote, work: &std::path::Path, port: u16) -> Running {
+    Running(
+        Command::new(env!("CARGO_BIN_EXE_stagesub-bridge"))
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
+            .env(
+                "HOME",
+                std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()),
+            )
+            .env("STRIPE_WEBHOOK_SECRET", SECRET)
+            .env("DATABASE_URL", &db.url)
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("GIT_BACKEND", "git")
+            .env("GIT_REMOTE_URL", remote.url())
+            .env("GIT_WORK_DIR", work)
+            .env("COMMIT_MODE", "direct")
+            .env("BRIDGE_API_TOKEN", "crash-token")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    )
 }
 
 /// One HTTP/1.1 request on a fresh connection; the status code, or None when the server is gone.
@@ -103,7 +115,7 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
 
     let port = free_port();
     let mut first = spawn_bridge(&db, &remote, &work, port);
-    wait_healthy(port, &mut first);
+    wait_healthy(port, &mut first.0);
     let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     // Commits seen on the remote; the first burst pauses at 60 deliveries until the worker has pushed
     // some, so that the kill lands while it is publishing, not before.
@@ -127,16 +139,24 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
                             {
                                 std::thread::sleep(Duration::from_millis(5));
                             }
-                            let status = http(
-                                port,
-                                "POST",
-                                "/api/webhooks/stripe",
-                                &[
-                                    ("Stripe-Signature", &sig),
-                                    ("Content-Type", "application/json"),
-                                ],
-                                payload.as_bytes(),
-                            );
+                            let mut status;
+                            // Like Stripe: a 5xx (e.g. the database out of connections) is retried.
+                            loop {
+                                status = http(
+                                    port,
+                                    "POST",
+                                    "/api/webhooks/stripe",
+                                    &[
+                                        ("Stripe-Signature", &sig),
+                                        ("Content-Type", "application/json"),
+                                    ],
+                                    payload.as_bytes(),
+                                );
+                                if status.is_none_or(|s| s < 500) {
+                                    break;
+                                }
+                                std::thread::sleep(Duration::from_millis(100));
+                            }
                             if status == Some(200) {
                                 accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                                 ok.push(payload);
@@ -163,8 +183,8 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-    first.kill().unwrap(); // SIGKILL
-    first.wait().unwrap();
+    first.0.kill().unwrap(); // SIGKILL
+    first.0.wait().unwrap();
     let delivered_before_kill = burst.join().unwrap();
     assert!(
         delivered_before_kill < SIGNUPS,
@@ -201,7 +221,7 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
     // Restart; Stripe redelivers everything it did not see acknowledged (we resend all: duplicates too).
     let port = free_port();
     let mut second = spawn_bridge(&db, &remote, &work, port);
-    wait_healthy(port, &mut second);
+    wait_healthy(port, &mut second.0);
     accepted.store(0, std::sync::atomic::Ordering::SeqCst);
     committed.store(usize::MAX, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(send_all(port).join().unwrap(), SIGNUPS);
@@ -213,7 +233,7 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
         if open == 0 && published == SIGNUPS as i64 {
             break;
         }
-        assert!(second.try_wait().unwrap().is_none(), "the bridge died");
+        assert!(second.0.try_wait().unwrap().is_none(), "the bridge died");
         assert!(
             Instant::now() < deadline,
             "not all tenants published: {published}, open jobs {open}"
@@ -241,7 +261,7 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
     }
 
     // SIGTERM: a graceful stop with exit status 0.
-    let pid = second.id().to_string();
+    let pid = second.0.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -251,7 +271,7 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
-        if let Some(status) = second.try_wait().unwrap() {
+        if let Some(status) = second.0.try_wait().unwrap() {
             break status;
         }
         assert!(Instant::now() < deadline, "no exit within 30 s of SIGTERM");
