@@ -158,9 +158,16 @@ impl Config {
         }
         let database_url =
             get("DATABASE_URL").ok_or_else(|| bad("DATABASE_URL", "is required (postgres://…)"))?;
-        database_url
+        let pg = database_url
             .parse::<tokio_postgres::Config>()
             .map_err(|_| bad("DATABASE_URL", "is not a valid Postgres connection URL"))?;
+        if pg.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+            return Err(bad(
+                "DATABASE_URL",
+                "sslmode=require is not supported yet (the bridge connects without TLS); \
+                 use a database on a private network or a local TLS proxy",
+            ));
+        }
         let bind_addr = get("BIND_ADDR")
             .unwrap_or_else(|| "0.0.0.0:8080".into())
             .parse()
@@ -337,6 +344,9 @@ mod tests {
         let mut no_backend = base.to_vec();
         no_backend.retain(|(k, _)| *k != "GIT_BACKEND");
         assert_eq!(config(&no_backend).unwrap_err().variable, "GIT_BACKEND");
+        let mut tls = base.to_vec();
+        tls[1] = ("DATABASE_URL", "postgres://u@h/db?sslmode=require");
+        assert_eq!(config(&tls).unwrap_err().variable, "DATABASE_URL");
         let mut bad_mode = base.to_vec();
         bad_mode.push(("COMMIT_MODE", "yolo"));
         assert_eq!(config(&bad_mode).unwrap_err().variable, "COMMIT_MODE");
