@@ -181,6 +181,7 @@ async fn run(
             Controller {
                 debug,
                 socket_dir: dir.path().to_path_buf(),
+                shutdown: shutdown.clone(),
             },
         ))
         .add_service(gp::grpc_stdio_server::GrpcStdioServer::new(Stdio))
@@ -312,6 +313,7 @@ impl AsyncWrite for Conn {
 struct Controller {
     debug: bool,
     socket_dir: PathBuf,
+    shutdown: CancellationToken,
 }
 
 #[tonic::async_trait]
@@ -319,10 +321,14 @@ impl gp::grpc_controller_server::GrpcController for Controller {
     async fn shutdown(&self, _r: Request<gp::Empty>) -> Result<Response<gp::Empty>, Status> {
         tracing::debug!("GRPCController.Shutdown received");
         if !self.debug {
+            // Answer first, then leave: the graceful stop sends this answer and ends the server
+            // (and the process) once the client closes its connection, as go-plugin does right
+            // after. A fixed short timer raced the answer on a loaded machine (connection reset).
+            // A client that keeps the connection open still sees us go before its 2 s kill.
+            self.shutdown.cancel();
             let dir = self.socket_dir.clone();
-            // Answer first, then leave: the client waits 2 s before killing us, we take a few ms.
             tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(5)).await;
+                tokio::time::sleep(Duration::from_secs(1)).await;
                 let _ = std::fs::remove_dir_all(dir);
                 std::process::exit(0);
             });

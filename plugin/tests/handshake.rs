@@ -101,7 +101,9 @@ async fn plaintext_handshake_schema_and_health() {
     assert_eq!(health.status, ServingStatus::Serving as i32);
 }
 
-#[tokio::test]
+// Multi-threaded: the client's connection task must run (and close the connection, as go-plugin
+// does after Shutdown) while this test blocks waiting for the process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn controller_shutdown_ends_the_process_and_removes_the_socket() {
     let mut p = Plugin::start(&[]);
     let socket = p.handshake().socket();
@@ -111,11 +113,33 @@ async fn controller_shutdown_ends_the_process_and_removes_the_socket() {
         .await
         .expect("Shutdown answers before the process leaves");
     // Terraform kills plugins 2 s after Shutdown; we must be gone well before.
-    let status = p
-        .wait_exit(Duration::from_secs(2))
+    let status = tokio::task::block_in_place(|| p.wait_exit(Duration::from_secs(2)))
         .expect("the provider did not exit within 2 s of GRPCController.Shutdown");
     assert!(status.success(), "{status:?}");
     assert!(!socket.exists(), "socket {} left behind", socket.display());
+}
+
+/// A client that keeps a stream open (go-plugin's stdio stream, which our side never ends) and its
+/// connection with it, so the graceful stop cannot finish, still sees the provider leave before
+/// go-plugin's 2 s kill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_leaves_even_if_the_client_keeps_its_connection_open() {
+    let mut p = Plugin::start(&[]);
+    let socket = p.handshake().socket();
+    let ch = plain_channel(socket.clone()).await.expect("connect");
+    let stdio = gp::grpc_stdio_client::GrpcStdioClient::new(ch.clone())
+        .stream_stdio(())
+        .await
+        .expect("StreamStdio opens");
+    gp::grpc_controller_client::GrpcControllerClient::new(ch.clone())
+        .shutdown(gp::Empty {})
+        .await
+        .expect("Shutdown");
+    let status = tokio::task::block_in_place(|| p.wait_exit(Duration::from_secs(2)))
+        .expect("the provider waited on an open stream past 2 s");
+    assert!(status.success(), "{status:?}");
+    assert!(!socket.exists(), "socket {} left behind", socket.display());
+    drop((stdio, ch));
 }
 
 #[tokio::test(flavor = "multi_thread")]
