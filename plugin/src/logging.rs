@@ -70,11 +70,11 @@ impl Visit for Fields {
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
     fn enabled(&self, metadata: &tracing::Metadata<'_>, _ctx: Context<'_, S>) -> bool {
-        *metadata.level() <= self.max
+        admitted(metadata, self.max)
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        if *event.metadata().level() > self.max {
+        if !admitted(event.metadata(), self.max) {
             return;
         }
         let mut fields = Fields::default();
@@ -94,6 +94,30 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
         line.push('\n');
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
+}
+
+/// Transport libraries whose debug output would drown the provider's at `TF_LOG=trace`.
+const NOISY_TARGETS: &[&str] = &[
+    "h2",
+    "hyper",
+    "hyper_util",
+    "tonic",
+    "tower",
+    "rustls",
+    "reqwest",
+    "want",
+    "mio",
+];
+
+/// Events at the configured level, except the transport libraries', which only pass from warnings up.
+fn admitted(metadata: &tracing::Metadata<'_>, max: Level) -> bool {
+    let crate_name = metadata.target().split("::").next().unwrap_or_default();
+    let limit = if NOISY_TARGETS.contains(&crate_name) {
+        max.min(Level::WARN)
+    } else {
+        max
+    };
+    *metadata.level() <= limit
 }
 
 fn level_name(l: Level) -> &'static str {
