@@ -6,7 +6,8 @@
 //!   idempotent calls, and never a blind retry of `POST /v1/projects`
 //!   ([`Error::CreateOutcomeUnknown`] tells the caller to look the project up by name).
 //! - Typed calls: projects (create, get, list, find by name, delete, pause, restore) and their
-//!   settings (health, pooler, database password, SSL enforcement, network restrictions), with
+//!   settings (health, pooler, database password, SSL enforcement, network restrictions) and
+//!   temporary login roles ([`Client::create_login_role`]), with
 //!   bodies following the Management API's OpenAPI description.
 //! - [`ProjectCache`]: the organization's project list loaded once, so refreshing many tenants
 //!   costs a handful of list calls.
@@ -35,6 +36,7 @@ mod cache;
 mod client;
 mod config;
 mod error;
+mod login_role;
 mod project;
 mod project_settings;
 mod projects;
@@ -51,6 +53,7 @@ pub use cache::ProjectCache;
 pub use client::Client;
 pub use config::{ClientConfig, DEFAULT_API_URL, RateLimit, RetryPolicy};
 pub use error::{Error, Result, TransportKind};
+pub use login_role::{CreateRoleBody, LoginRole};
 pub use project::{
     CreateProjectBody, DeletedProject, OrganizationProject, OrganizationProjectDatabase,
     OrganizationProjectsPage, Pagination, Project, ProjectDatabase, ProjectSummary,

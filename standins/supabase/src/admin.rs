@@ -178,6 +178,110 @@ impl Admin {
     }
 }
 
+/// Temporary login roles (`POST /v1/projects/{ref}/cli/login-role`).
+impl Admin {
+    /// Creates login role `login` with `password`, valid for `ttl_seconds`, that may connect to
+    /// `database`: read-only (`pg_read_all_data`, read-only transactions) or, when not `read_only`, a
+    /// member of the project's `owner` role.
+    pub(crate) async fn create_login_role(
+        &self,
+        database: &str,
+        login: &str,
+        owner: &str,
+        password: &str,
+        read_only: bool,
+        ttl_seconds: u64,
+    ) -> AdminResult<()> {
+        let client = self.connect().await?;
+        let ttl = i64::try_from(ttl_seconds).unwrap_or(i64::MAX);
+        let valid_until: String = client
+            .query_one(
+                "SELECT (now() + make_interval(secs => $1::bigint::double precision))::text",
+                &[&ttl],
+            )
+            .await
+            .map_err(|error| format!("cannot compute the role's expiry: {error}"))?
+            .get(0);
+        run_formatted(
+            &client,
+            "CREATE ROLE %I LOGIN PASSWORD %L VALID UNTIL %L",
+            &[login, password, &valid_until],
+        )
+        .await?;
+        let granted = async {
+            run_formatted(
+                &client,
+                "GRANT CONNECT ON DATABASE %I TO %I",
+                &[database, login],
+            )
+            .await?;
+            if read_only {
+                run_formatted(&client, "GRANT pg_read_all_data TO %I", &[login]).await?;
+                run_formatted(
+                    &client,
+                    "ALTER ROLE %I SET default_transaction_read_only = on",
+                    &[login],
+                )
+                .await
+            } else {
+                run_formatted(&client, "GRANT %I TO %I", &[owner, login]).await
+            }
+        }
+        .await;
+        if let Err(error) = granted {
+            let _ = self.drop_login_role(database, login).await;
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// Drops login role `login` (its grant on `database` first, which may be gone already).
+    pub(crate) async fn drop_login_role(&self, database: &str, login: &str) -> AdminResult<()> {
+        let client = self.connect().await?;
+        let exists = client
+            .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&database])
+            .await
+            .map_err(|error| format!("cannot look up {database}: {error}"))?
+            .is_some();
+        if exists {
+            run_formatted(
+                &client,
+                "REVOKE ALL ON DATABASE %I FROM %I",
+                &[database, login],
+            )
+            .await
+            .or_else(|error| {
+                // The role is gone already (dropped with its project): nothing left to revoke.
+                if error.contains("does not exist") {
+                    Ok(())
+                } else {
+                    Err(error)
+                }
+            })?;
+        }
+        run_formatted(&client, "DROP ROLE IF EXISTS %I", &[login]).await
+    }
+
+    /// Drops every login role made for project `project_ref` (called after its database is dropped).
+    pub(crate) async fn drop_login_roles_of(&self, project_ref: &str) -> AdminResult<()> {
+        let client = self.connect().await?;
+        let suffix = format!(".{project_ref}");
+        let rows = client
+            .query(
+                "SELECT rolname::text FROM pg_roles WHERE starts_with(rolname, 'cli_login_') \
+                 AND right(rolname, length($1)) = $1",
+                &[&suffix],
+            )
+            .await
+            .map_err(|error| format!("cannot list the project's login roles: {error}"))?;
+        for row in rows {
+            let login: String = row.get(0);
+            run_formatted(&client, "DROP ROLE IF EXISTS %I", &[&login]).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Has the server build `template` from bound `values` with `format()`, then runs the result.
 async fn run_formatted(client: &Client, template: &str, values: &[&str]) -> AdminResult<()> {
     let placeholders: String = (2..=values.len() + 1)

@@ -83,6 +83,9 @@ pub struct Faults {
     /// Free-plan quota: at most this many projects of one organization that are not `INACTIVE`
     /// (create and restore beyond it are refused with 400); 0 = no limit. Supabase allows 2.
     pub max_active_projects: u32,
+    /// Lifetime of the temporary roles made by `POST /v1/projects/{ref}/cli/login-role` (`ttl_seconds`,
+    /// at least 1); the role is dropped when it ends.
+    pub login_role_ttl_seconds: u64,
 }
 
 impl Default for Faults {
@@ -100,6 +103,7 @@ impl Default for Faults {
             latency_ms: 0,
             paid_org: false,
             max_active_projects: 0,
+            login_role_ttl_seconds: 300,
         }
     }
 }
@@ -121,11 +125,18 @@ pub struct FaultsPatch {
     pub latency_ms: Option<u64>,
     pub paid_org: Option<bool>,
     pub max_active_projects: Option<u32>,
+    pub login_role_ttl_seconds: Option<u64>,
 }
 
 impl Faults {
     /// Explains which value is out of range, if any.
     pub fn validate(&self) -> Result<(), String> {
+        if !(1..=86_400).contains(&self.login_role_ttl_seconds) {
+            return Err(format!(
+                "login_role_ttl_seconds must be between 1 and 86400, got {}",
+                self.login_role_ttl_seconds
+            ));
+        }
         if (0.0..=1.0).contains(&self.error_rate_5xx) {
             Ok(())
         } else {
@@ -156,7 +167,8 @@ impl Faults {
             never_healthy,
             latency_ms,
             paid_org,
-            max_active_projects
+            max_active_projects,
+            login_role_ttl_seconds
         );
         next.validate()?;
         *self = next;

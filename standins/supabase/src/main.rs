@@ -21,7 +21,7 @@ change them later with POST /_standin/faults):
 ";
 
 /// Knob names, as in `Faults` and the `/_standin/faults` JSON.
-const KNOBS: [&str; 12] = [
+const KNOBS: [&str; 13] = [
     "healthy_after_ms",
     "pooler_lag_ms",
     "pause_ms",
@@ -34,6 +34,7 @@ const KNOBS: [&str; 12] = [
     "latency_ms",
     "paid_org",
     "max_active_projects",
+    "login_role_ttl_seconds",
 ];
 
 #[tokio::main]

@@ -131,6 +131,9 @@ pub(crate) async fn drop_all(shared: &Shared) -> Result<(), String> {
         {
             failures.push(format!("{}: {error}", project.project_ref));
         }
+        if let Err(error) = shared.admin.drop_login_roles_of(&project.project_ref).await {
+            failures.push(format!("{} login roles: {error}", project.project_ref));
+        }
     }
     if failures.is_empty() {
         Ok(())

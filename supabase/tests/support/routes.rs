@@ -296,6 +296,14 @@ fn route(
                     }
                     axum::Json(json!({"message": "ok"})).into_response()
                 }
+                ("POST", ["cli", "login-role"]) => {
+                    let read_only = body.as_ref().and_then(|b| b["read_only"].as_bool());
+                    let Some(read_only) = read_only else {
+                        return message(StatusCode::BAD_REQUEST, "read_only must be a boolean");
+                    };
+                    let role = if read_only { "cli_login_supabase_read_only_user" } else { "cli_login_postgres" };
+                    (StatusCode::CREATED, axum::Json(json!({"role": role, "password": "tmp-Secret-0123456789", "ttl_seconds": 300}))).into_response()
+                }
                 ("POST", ["pause"]) => {
                     st.project_mut(&r).unwrap().status = "INACTIVE".into();
                     StatusCode::OK.into_response()

@@ -4,6 +4,7 @@
 mod create_body;
 mod gate;
 mod lifecycle;
+mod login_role;
 mod organizations;
 mod projects;
 mod settings;
@@ -42,6 +43,10 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
         .route(
             "/v1/projects/{ref}/database/password",
             patch(settings::password),
+        )
+        .route(
+            "/v1/projects/{ref}/cli/login-role",
+            post(login_role::create),
         )
         .route(
             "/v1/projects/{ref}/ssl-enforcement",

@@ -178,6 +178,12 @@ pub(crate) async fn delete(
         })?;
         return Err(ApiError::internal(error));
     }
+    if !project.metadata_only
+        && let Err(error) = shared.admin.drop_login_roles_of(&project_ref).await
+    {
+        // The project itself is gone; a leftover temporary role only logs (it expires anyway).
+        eprintln!("supabase-standin: dropping the login roles of {project_ref}: {error}");
+    }
     lock(&shared.store).projects.remove(&project_ref);
     Ok(Json(json!({
         "id": project.numeric_id,
