@@ -448,9 +448,11 @@ impl Resource for OrchestraDatabase {
         };
         let migrate = planned.str_attr("migrations_dir").is_some()
             && (pending || planned.attr("migrations_dir") != prior.attr("migrations_dir"));
-        // Connect only when there is SQL to run: a tenant without seed or migrations (e.g. an imported
-        // Supabase project, whose password is unknown) can still be renamed.
-        let needs_session = !new.archived && (seed.is_some() || migrate);
+        // Connect when there is SQL to run or tenant values to record (`stagesub.tenant`, read back by
+        // import); a tenant without seed or migrations whose password is unknown (an imported Supabase
+        // project) is still renamed, without recording.
+        let sql_work = seed.is_some() || migrate;
+        let needs_session = !new.archived && (sql_work || tenant_changed);
         // Connection details (extra API calls on Supabase) only when connecting.
         let read = if needs_session {
             backend.read_details(&id).await
@@ -475,8 +477,17 @@ impl Resource for OrchestraDatabase {
         let stored = state.str_attr("database_password").map(str::to_string);
         self.fill(&mut state, &db, stored.as_deref());
         let password_for_session = new_password.clone().or(stored);
-        if needs_session {
-            let result = match backend.session_target(&db, password_for_session.as_deref()) {
+        let target = needs_session
+            .then(|| backend.session_target(&db, password_for_session.as_deref()))
+            .and_then(|t| match t {
+                Err(e) if !sql_work => {
+                    tracing::warn!("not recording the tenant values of {id}: {}", e.detail);
+                    None
+                }
+                t => Some(t),
+            });
+        if let Some(target) = target {
+            let result = match target {
                 Ok(t) => {
                     tenant_db::migrate_and_seed(
                         &t,
@@ -568,7 +579,7 @@ impl Resource for OrchestraDatabase {
         state.set_attr("archived", db.archived);
         state.set_attr("deletion_protection", true);
         state.set_attr("enforce_ssl", true);
-        if let Some(meta) = backend.tenant_metadata(&db).await {
+        if let Some(meta) = backend.tenant_metadata(&db, &self.shared.tls()).await {
             state.set_attr("orchestra_name", meta.orchestra_name);
             state.set_attr("contact_email", meta.contact_email);
             state.set_attr("plan", meta.plan);

@@ -1,10 +1,24 @@
-//! Inside an orchestra's database: migrations, seed, and the applied-migration history.
+//! Inside an orchestra's database: migrations, seed, the applied-migration history, and the tenant
+//! values recorded in `stagesub.tenant` (one row) so that `terraform import` can read them back.
 
 use std::path::Path;
 
 use stagesub_migrate::{ApplyOptions, MigrationSet, TenantValues, TlsOptions};
 
-use crate::backend::{BackendError, SessionTarget, TenantSpec};
+use crate::backend::{BackendError, SessionTarget, TenantMetadata, TenantSpec};
+
+/// Creates the schema and table that hold the tenant values (idempotent).
+const TENANT_DDL: &str = "CREATE SCHEMA IF NOT EXISTS stagesub;
+CREATE TABLE IF NOT EXISTS stagesub.tenant (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    subdomain text NOT NULL,
+    orchestra_name text NOT NULL,
+    contact_email text,
+    plan text,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE stagesub.tenant IS
+    'Tenant values written by terraform-provider-stagesub; read back by terraform import.';";
 
 fn migrate_err(summary: &str, e: impl std::fmt::Display) -> BackendError {
     BackendError::new(summary, e.to_string())
@@ -36,7 +50,8 @@ pub fn load(dir: &str) -> Result<MigrationSet, BackendError> {
     MigrationSet::load(Path::new(dir)).map_err(|e| migrate_err("Cannot read migrations_dir", e))
 }
 
-/// Applies pending migrations, then the seed; returns the applied migration names in order.
+/// Applies pending migrations, then the seed, then records the tenant values in `stagesub.tenant`;
+/// returns the applied migration names in order.
 pub async fn migrate_and_seed(
     target: &SessionTarget,
     tls: &TlsOptions,
@@ -63,7 +78,60 @@ pub async fn migrate_and_seed(
             .await
             .map_err(|e| migrate_err("Seed failed", e))?;
     }
+    record(&client, spec).await?;
     history(&client).await
+}
+
+/// Writes the tenant values (bound parameters) into the one row of `stagesub.tenant`.
+async fn record(client: &stagesub_migrate::Client, spec: &TenantSpec) -> Result<(), BackendError> {
+    let failed = |e| migrate_err("Cannot record the tenant values in the database", e);
+    client.batch_execute(TENANT_DDL).await.map_err(failed)?;
+    client
+        .execute(
+            "INSERT INTO stagesub.tenant (singleton, subdomain, orchestra_name, contact_email, plan) \
+             VALUES (true, $1, $2, $3, $4) ON CONFLICT (singleton) DO UPDATE SET \
+             subdomain = EXCLUDED.subdomain, orchestra_name = EXCLUDED.orchestra_name, \
+             contact_email = EXCLUDED.contact_email, plan = EXCLUDED.plan, updated_at = now()",
+            &[
+                &spec.subdomain,
+                &spec.orchestra_name,
+                &spec.contact_email,
+                &spec.plan,
+            ],
+        )
+        .await
+        .map_err(failed)?;
+    Ok(())
+}
+
+/// The tenant values recorded by [`migrate_and_seed`]; `None` when the database holds none (created
+/// before they were recorded, or not by stagesub).
+pub async fn read_tenant(
+    target: &SessionTarget,
+    tls: &TlsOptions,
+) -> Result<Option<TenantMetadata>, BackendError> {
+    let client = open(target, tls).await?;
+    let failed = |e| migrate_err("Cannot read the tenant values", e);
+    let present: bool = client
+        .query_one("SELECT to_regclass('stagesub.tenant') IS NOT NULL", &[])
+        .await
+        .map_err(failed)?
+        .get(0);
+    if !present {
+        return Ok(None);
+    }
+    let row = client
+        .query_opt(
+            "SELECT orchestra_name, contact_email, plan FROM stagesub.tenant WHERE singleton",
+            &[],
+        )
+        .await
+        .map_err(failed)?;
+    Ok(row.map(|r| TenantMetadata {
+        orchestra_name: r.get(0),
+        contact_email: r.get(1),
+        plan: r.get(2),
+    }))
 }
 
 /// The applied migration names, read with one query.

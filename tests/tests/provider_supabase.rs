@@ -1,7 +1,8 @@
 //! The `supabase` backend through real Terraform 1.15.5 against the Supabase stand-in (real databases
 //! behind it): create three orchestras, empty plan, rename in place (seed follows), a region change
-//! replaces, a project deleted behind Terraform's back is re-created, an `import {}` block adopts a
-//! project, `archived` pauses (INACTIVE) and restores (ACTIVE_HEALTHY), and deletion protection holds.
+//! replaces, a project deleted behind Terraform's back is re-created, an `import {}` block and
+//! `terraform import` adopt a project with an empty plan after, `archived` pauses (INACTIVE) and
+//! restores (ACTIVE_HEALTHY), and deletion protection holds.
 
 mod common;
 
@@ -163,32 +164,48 @@ fn lifecycle_against_the_standin() {
     assert_ne!(c_ref, old_c);
     tf.assert_plan_empty();
 
-    // An import {} block adopts the project. The Management API keeps no tenant values and the
-    // database password is not known at import, so orchestra_name is the one attribute the plan
-    // after import fills in (an in-place update that needs no database connection).
+    // An import {} block adopts the project: the tenant values come back from the project's
+    // `stagesub.tenant` table (read with temporary read-only credentials, as the database password is
+    // not known at import), so importing changes nothing and the plan after it is empty.
     tf.state_rm_ok(c);
     k.import_c = Some(&c_ref);
     tf.write_file("main.tf", config(&standin, &t, &k));
     let plan = tf.plan_json(&[]);
     let imported = change(&plan, c);
     assert_eq!(imported["importing"]["id"], json!(c_ref), "{plan}");
-    assert_eq!(imported["actions"], json!(["update"]), "{plan}");
+    assert_eq!(imported["actions"], json!(["no-op"]), "{plan}");
     let (before, after) = (&imported["before"], &imported["after"]);
-    assert_eq!(before["orchestra_name"], Value::Null);
-    assert_eq!(after["orchestra_name"], json!("Kammerensemble C"));
+    assert_eq!(
+        before["orchestra_name"],
+        json!("Kammerensemble C"),
+        "{imported}"
+    );
     let differing: Vec<&String> = after
         .as_object()
         .unwrap()
         .keys()
         .filter(|key| before[key.as_str()] != after[key.as_str()])
         .collect();
-    assert_eq!(differing, vec!["orchestra_name"], "{imported}");
+    assert!(differing.is_empty(), "{differing:?} in {imported}");
     // Connection details come from the API on import.
     assert!(before["database_host"].is_string(), "{imported}");
+    let logins = standin
+        .stats()
+        .calls("POST /v1/projects/{ref}/cli/login-role");
+    assert!(logins >= 1, "import asked for a temporary login role");
     tf.apply_ok();
     tf.assert_plan_empty();
     k.import_c = None;
     tf.write_file("main.tf", config(&standin, &t, &k));
+    tf.assert_plan_empty();
+
+    // `terraform import` adopts it too, and the plan after it is empty (detailed exit code 0).
+    tf.state_rm_ok(c);
+    tf.import_ok(c, &c_ref);
+    assert_eq!(
+        state_str(&tf, c, "orchestra_name").as_deref(),
+        Some("Kammerensemble C")
+    );
     tf.assert_plan_empty();
 
     // archived = true pauses the project (INACTIVE); false restores it (ACTIVE_HEALTHY), data kept.

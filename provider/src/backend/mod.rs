@@ -6,6 +6,7 @@ pub mod supabase;
 
 use std::time::Instant;
 
+use stagesub_migrate::TlsOptions;
 use stagesub_plugin::Context;
 
 /// The tenant values a backend needs.
@@ -149,8 +150,9 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         Ok(())
     }
 
-    /// Tenant values recorded by [`Backend::record_tenant`], if the backend keeps them.
-    async fn tenant_metadata(&self, _db: &Database) -> Option<TenantMetadata> {
+    /// Tenant values recorded with the database (by [`Backend::record_tenant`] or in its
+    /// `stagesub.tenant` table), if they can be read; `tls` applies when that needs a connection.
+    async fn tenant_metadata(&self, _db: &Database, _tls: &TlsOptions) -> Option<TenantMetadata> {
         None
     }
 

@@ -313,7 +313,11 @@ impl Backend for PostgresBackend {
         self.write_comment(id, spec, &created_at).await
     }
 
-    async fn tenant_metadata(&self, db: &Database) -> Option<TenantMetadata> {
+    async fn tenant_metadata(
+        &self,
+        db: &Database,
+        _tls: &stagesub_migrate::TlsOptions,
+    ) -> Option<TenantMetadata> {
         let meta = self.comment(&db.id).await.ok()?;
         let s = &meta["stagesub"];
         let get = |k: &str| s[k].as_str().map(str::to_string);

@@ -3,6 +3,10 @@
 //! No orphans: `POST /v1/projects` has no idempotency key, so a lost answer is followed by a look-up by
 //! name; a project that exists but never became healthy is reported with its ref so Terraform records
 //! it (tainted). Refresh reads the organization's project list once per provider process.
+//!
+//! Import reads the tenant values back from the project's `stagesub.tenant` table with temporary
+//! read-only credentials (`POST /v1/projects/{ref}/cli/login-role`), as the database password is not
+//! known then.
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +16,12 @@ use stagesub_supabase::{
     NetworkRestrictionsConfig, PoolMode, PoolerConfig, ProjectCache, ProjectStatus, Region, Secret,
 };
 
-use super::{Backend, BackendError, Database, SessionTarget, TenantSpec, connection_url};
+use stagesub_migrate::TlsOptions;
+
+use super::{
+    Backend, BackendError, Database, SessionTarget, TenantMetadata, TenantSpec, connection_url,
+};
+use crate::tenant_db;
 
 /// The project name for a subdomain.
 pub fn project_name(subdomain: &str) -> String {
@@ -97,6 +106,48 @@ impl SupabaseBackend {
             db.pooler = Some((t.db_host.clone(), i64::from(t.db_port)));
         }
         Ok(Some(db))
+    }
+
+    /// Reads `stagesub.tenant` through the session pooler as a temporary read-only login role. The
+    /// pooler may need a moment to accept a new role's password, so connecting is tried a few times.
+    async fn read_tenant_values(
+        &self,
+        db: &Database,
+        tls: &TlsOptions,
+    ) -> Result<Option<TenantMetadata>, String> {
+        if db.archived || db.host.is_empty() {
+            return Err(format!(
+                "project {} is paused or has no pooler entry",
+                db.id
+            ));
+        }
+        let login = self
+            .client
+            .create_login_role(&db.id, true)
+            .await
+            .map_err(|e| format!("no temporary login role: {e}"))?;
+        let target = SessionTarget {
+            url: connection_url(
+                &login.pooler_user(&db.id, &db.user),
+                Some(login.password.expose()),
+                &db.host,
+                db.port,
+                &db.name,
+                &db.url_params,
+            ),
+            set_role: None,
+        };
+        let mut attempt = 0u32;
+        loop {
+            match tenant_db::read_tenant(&target, tls).await {
+                Ok(values) => return Ok(values),
+                Err(e) if attempt >= 3 => return Err(e.detail),
+                Err(_) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
+                }
+            }
+        }
     }
 
     async fn wait_status(
@@ -256,6 +307,26 @@ impl Backend for SupabaseBackend {
 
     async fn read_details(&self, id: &str) -> Result<Option<Database>, BackendError> {
         self.read_full(id).await
+    }
+
+    async fn tenant_metadata(&self, db: &Database, tls: &TlsOptions) -> Option<TenantMetadata> {
+        match self.read_tenant_values(db, tls).await {
+            Ok(Some(values)) => Some(values),
+            Ok(None) => {
+                tracing::warn!(
+                    "project {} records no tenant values (stagesub.tenant); the plan after import sets them",
+                    db.id
+                );
+                None
+            }
+            Err(reason) => {
+                tracing::warn!(
+                    "cannot read the tenant values of project {}: {reason}; the plan after import sets them",
+                    db.id
+                );
+                None
+            }
+        }
     }
 
     async fn update(
