@@ -55,7 +55,7 @@ step setup-tools critical bash "$REPO/scripts/setup-tools.sh"
 # shellcheck source=/dev/null
 source "${STAGESUB_TOOLS_DIR:-$REPO/.tools}/env.sh"
 step postgres critical postgres
-step fmt check cargo fmt --all --check
+step fmt check cargo fmt --all --check -- --color never
 step build critical cargo build --workspace --bins
 step clippy check cargo clippy --workspace --all-targets -- -D warnings
 if [[ -x "$REPO/scripts/check-docs.sh" || -f "$REPO/scripts/check-docs.sh" ]]; then
