@@ -39,7 +39,7 @@ async fn binary_prints_its_address_serves_and_cleans_up_on_sigterm() {
         .to_string();
     assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
 
-    let client = reqwest::Client::new();
+    let client = common::http_client();
     let response = client
         .post(format!("{base_url}/v1/projects"))
         .bearer_auth(TOKEN)

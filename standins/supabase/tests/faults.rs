@@ -227,7 +227,7 @@ async fn a_create_can_succeed_but_drop_the_connection() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let answer = reqwest::Client::new()
+    let answer = common::http_client()
         .post(format!("{}/v1/projects", standin.base_url()))
         .bearer_auth(common::TOKEN)
         .json(&json!({"name": "orchestra-dropped", "organization_slug": "faults-org", "db_pass": "dropped-pass"}))

@@ -41,7 +41,7 @@ impl Api {
     /// A client that sends [`TOKEN`].
     pub(crate) fn new(standin: &RunningStandin) -> Api {
         Api {
-            client: reqwest::Client::new(),
+            client: http_client(),
             base: standin.base_url().to_string(),
             token: Some(TOKEN.to_string()),
         }
@@ -260,4 +260,11 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
+}
+
+/// An HTTP client for the tests. Built with the rest of the workspace, reqwest has TLS enabled with no
+/// crypto provider chosen (the Supabase client picks ring itself), so install one before building it.
+pub(crate) fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }
