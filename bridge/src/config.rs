@@ -108,8 +108,16 @@ pub struct MailConfig {
 pub struct Config {
     /// `STRIPE_WEBHOOK_SECRET`, comma-separated during a secret roll.
     pub stripe_webhook_secrets: Vec<Secret>,
-    /// `DATABASE_URL`: the bridge's own Postgres.
+    /// `DATABASE_URL`: the bridge's own Postgres. Its `sslmode` parameter says how TLS is used:
+    /// `disable` (plain), `prefer` (default on loopback: TLS when offered), `require` (default
+    /// elsewhere: TLS, unverified unless a CA is given), `verify-ca` / `verify-full` (the server's
+    /// certificate must chain to the CA; `verify-full` also checks the host name). The CA comes
+    /// from [`Config::database_ca_cert`] or from `sslrootcert=<file>` in the URL.
     pub database_url: Secret,
+    /// `DATABASE_CA_CERT`: PEM text of the CA that signs the database server's certificate
+    /// (e.g. the RDS or Supabase root); needed for `verify-ca` / `verify-full` unless the URL
+    /// names `sslrootcert=<file>`. Not a secret.
+    pub database_ca_cert: Option<String>,
     /// `BIND_ADDR`, default `0.0.0.0:8080`.
     pub bind_addr: SocketAddr,
     /// Publishing (`GIT_BACKEND` and friends).
@@ -158,16 +166,8 @@ impl Config {
         }
         let database_url =
             get("DATABASE_URL").ok_or_else(|| bad("DATABASE_URL", "is required (postgres://…)"))?;
-        let pg = database_url
-            .parse::<tokio_postgres::Config>()
-            .map_err(|_| bad("DATABASE_URL", "is not a valid Postgres connection URL"))?;
-        if pg.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-            return Err(bad(
-                "DATABASE_URL",
-                "sslmode=require is not supported yet (the bridge connects without TLS); \
-                 use a database on a private network or a local TLS proxy",
-            ));
-        }
+        let database_ca_cert = get("DATABASE_CA_CERT");
+        check_database_tls(&database_url, database_ca_cert.as_deref())?;
         let bind_addr = get("BIND_ADDR")
             .unwrap_or_else(|| "0.0.0.0:8080".into())
             .parse()
@@ -201,6 +201,7 @@ impl Config {
         Ok(Self {
             stripe_webhook_secrets: secrets,
             database_url: Secret(database_url),
+            database_ca_cert,
             bind_addr,
             git,
             tenants_dir: get("TENANTS_DIR").unwrap_or_else(|| "tenants".into()),
@@ -211,6 +212,47 @@ impl Config {
             app_domain: get("APP_DOMAIN").unwrap_or_else(|| "stagesub.app".into()),
             worker_concurrency,
         })
+    }
+}
+
+/// Checks `DATABASE_URL` and `DATABASE_CA_CERT` together, as the store will use them: the URL's
+/// shape and `sslmode`, a CA for `verify-*`, and that the CA is usable PEM. Errors name the
+/// variable to fix and never carry the password.
+fn check_database_tls(url: &str, ca_pem: Option<&str>) -> Result<(), ConfigError> {
+    if let Some(pem) = ca_pem
+        && !pem.contains("-----BEGIN CERTIFICATE-----")
+    {
+        return Err(bad(
+            "DATABASE_CA_CERT",
+            "must be the PEM text of the database server's CA (-----BEGIN CERTIFICATE-----…), \
+             not a file name; for a file use sslrootcert=<path> in DATABASE_URL",
+        ));
+    }
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let param = |name: &str| {
+        query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value)
+    };
+    let verifies = matches!(param("sslmode"), Some("verify-ca" | "verify-full"));
+    if verifies && ca_pem.is_none() && param("sslrootcert").is_none() {
+        return Err(bad(
+            "DATABASE_CA_CERT",
+            "is required when DATABASE_URL has sslmode=verify-ca or verify-full (PEM text of the \
+             database server's CA), unless DATABASE_URL names sslrootcert=<file>",
+        ));
+    }
+    let tls = stagesub_migrate::TlsOptions {
+        ca_cert_pem: ca_pem.map(str::to_owned),
+    };
+    match stagesub_migrate::connect_settings(url, &tls) {
+        Ok(_) => Ok(()),
+        Err(e) if ca_pem.is_some() && e.to_string().contains("CA certificate") => {
+            Err(bad("DATABASE_CA_CERT", e.to_string()))
+        }
+        Err(e) => Err(bad("DATABASE_URL", e.to_string())),
     }
 }
 
@@ -346,7 +388,9 @@ mod tests {
         assert_eq!(config(&no_backend).unwrap_err().variable, "GIT_BACKEND");
         let mut tls = base.to_vec();
         tls[1] = ("DATABASE_URL", "postgres://u@h/db?sslmode=require");
-        assert_eq!(config(&tls).unwrap_err().variable, "DATABASE_URL");
+        assert!(config(&tls).is_ok());
+        tls[1] = ("DATABASE_URL", "postgres://u@h/db?sslmode=verify-full");
+        assert_eq!(config(&tls).unwrap_err().variable, "DATABASE_CA_CERT");
         let mut bad_mode = base.to_vec();
         bad_mode.push(("COMMIT_MODE", "yolo"));
         assert_eq!(config(&bad_mode).unwrap_err().variable, "COMMIT_MODE");

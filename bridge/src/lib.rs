@@ -103,7 +103,11 @@ pub fn build_publisher(config: &Config) -> Result<Arc<dyn Publisher>, String> {
 
 /// Runs the HTTP server and the worker until `cancel` fires, then drains both.
 pub async fn serve(config: Config, cancel: CancellationToken) -> Result<(), String> {
-    let store = Store::connect(config.database_url.expose(), config.worker_concurrency + 16)?;
+    let store = Store::connect_with_ca(
+        config.database_url.expose(),
+        config.database_ca_cert.as_deref(),
+        config.worker_concurrency + 16,
+    )?;
     store
         .migrate()
         .await

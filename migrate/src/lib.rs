@@ -6,7 +6,8 @@
 //!   (`<timestamp>_<name>/migration.sql`, recorded in `_prisma_migrations`) or the Supabase CLI
 //!   (`<version>_<name>.sql`, recorded in `supabase_migrations.schema_migrations`).
 //! - [`connect`] opens a session-mode connection (`sslmode` from the URL, TLS with rustls,
-//!   optional CA to verify the server; passwords never appear in errors).
+//!   optional CA to verify the server; passwords never appear in errors); [`connect_settings`]
+//!   builds the same driver configuration and rustls connector without connecting, for pools.
 //! - [`applied`] lists what a database has recorded; [`apply`] applies what is pending, each
 //!   migration in its own transaction together with its history row, under a per-database
 //!   advisory lock; [`seed`] runs the tenant's seed SQL with the tenant values as settings.
@@ -40,8 +41,8 @@ mod source;
 mod split;
 mod tls;
 
-pub use apply::{ADVISORY_LOCK_KEY, ApplyOptions, ApplyReport, apply};
-pub use connect::{SslMode, TlsOptions, connect, redact_url};
+pub use apply::{ADVISORY_LOCK_KEY, ApplyOptions, ApplyReport, apply, verify_unchanged};
+pub use connect::{ConnectSettings, SslMode, TlsOptions, connect, connect_settings, redact_url};
 pub use error::{Error, Result, SqlFailure};
 pub use history::{AppliedMigration, applied};
 pub use seed::{SEED_FILE_LABEL, TenantValues, seed};

@@ -20,20 +20,36 @@ pub use tenants::{
 pub(crate) use tenants::{save_tenant, set_archived, subscription_fact, tenants_of_subscription};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::NoTls;
+use stagesub_migrate::{TlsOptions, connect_settings};
 
 /// Embedded migrations: (version, SQL). Append only.
 const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("schema.sql"))];
 
-/// A failure to reach or use the store.
+/// A failure to reach or use the store. `Display` includes the causes (e.g. why a TLS handshake
+/// failed: `invalid peer certificate: UnknownIssuer`), never the password.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// No connection could be had from the pool.
-    #[error("database unavailable: {0}")]
+    #[error("database unavailable: {}", with_causes(.0))]
     Pool(#[from] deadpool_postgres::PoolError),
     /// A query failed.
-    #[error("database error: {0}")]
+    #[error("database error: {}", with_causes(.0))]
     Query(#[from] tokio_postgres::Error),
+}
+
+/// `error` followed by each cause its `Display` does not already show.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// Connection pool to the bridge's database.
@@ -43,14 +59,33 @@ pub struct Store {
 }
 
 impl Store {
-    /// Builds a pool for `database_url` (no connection is made until first use).
+    /// Builds a pool for `database_url` without a CA certificate (no connection is made until
+    /// first use). See [`Store::connect_with_ca`].
     pub fn connect(database_url: &str, max_size: usize) -> Result<Self, String> {
-        let config: tokio_postgres::Config = database_url
-            .parse()
-            .map_err(|_| "DATABASE_URL is not a valid Postgres URL".to_owned())?;
+        Self::connect_with_ca(database_url, None, max_size)
+    }
+
+    /// Builds a pool for `database_url`, TLS as its `sslmode` says (no connection is made until
+    /// first use).
+    ///
+    /// `disable`: plain TCP. `prefer` (the default on loopback): TLS when the server offers it.
+    /// `require` (the default elsewhere): TLS; the certificate is checked against the CA when one
+    /// is given, else not at all. `verify-ca` / `verify-full`: the certificate must chain to
+    /// `ca_cert_pem` (`DATABASE_CA_CERT`) or to the file named by `sslrootcert=` in the URL, and
+    /// for `verify-full` name the host. Errors never contain the password.
+    pub fn connect_with_ca(
+        database_url: &str,
+        ca_cert_pem: Option<&str>,
+        max_size: usize,
+    ) -> Result<Self, String> {
+        let tls = TlsOptions {
+            ca_cert_pem: ca_cert_pem.map(str::to_owned),
+        };
+        let settings =
+            connect_settings(database_url, &tls).map_err(|e| format!("DATABASE_URL: {e}"))?;
         let manager = Manager::from_config(
-            config,
-            NoTls,
+            settings.config,
+            settings.tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
