@@ -159,6 +159,49 @@ fn same_checksum(migration: &Migration, recorded: &str) -> bool {
         || sha256_hex(migration.sql.replace('\n', "\r\n").as_bytes()) == recorded
 }
 
+/// Fails with [`Error::Modified`] when `migration`'s file no longer matches what the history
+/// recorded when it was applied: Prisma's checksum, or the Supabase CLI's statements.
+fn check_unchanged(migration: &Migration, done: &AppliedMigration) -> Result<()> {
+    let difference = match (&done.checksum, &done.statements) {
+        (Some(recorded), _) if !same_checksum(migration, recorded) => {
+            format!(
+                "recorded checksum {recorded}, file checksum {}",
+                migration.checksum
+            )
+        }
+        (None, Some(recorded))
+            if normalized(recorded.iter().map(String::as_str))
+                != normalized(migration.statements().iter().copied()) =>
+        {
+            format!(
+                "its statements differ from the {} recorded in supabase_migrations.schema_migrations",
+                recorded.len()
+            )
+        }
+        _ => return Ok(()),
+    };
+    Err(Error::Modified {
+        name: migration.name.clone(),
+        file: migration.path.clone(),
+        difference,
+    })
+}
+
+/// Checks, without changing anything, that every applied migration of `set` still has the file
+/// content it was applied with: what `apply` would refuse, found early (e.g. at `terraform plan`).
+pub fn verify_unchanged(set: &MigrationSet, applied: &[AppliedMigration]) -> Result<()> {
+    for migration in &set.migrations {
+        let done = match set.layout {
+            Layout::Prisma => applied.iter().find(|a| a.name == migration.name),
+            Layout::Supabase => applied.iter().find(|a| a.version == migration.version),
+        };
+        if let Some(done) = done {
+            check_unchanged(migration, done)?;
+        }
+    }
+    Ok(())
+}
+
 fn plan_prisma<'a>(
     set: &'a MigrationSet,
     rows: &[PrismaRow],
@@ -168,17 +211,7 @@ fn plan_prisma<'a>(
     let mut plans = Vec::new();
     for migration in &set.migrations {
         if let Some(done) = applied.iter().find(|a| a.name == migration.name) {
-            let recorded = done.checksum.as_deref().unwrap_or_default();
-            if !same_checksum(migration, recorded) {
-                return Err(Error::Modified {
-                    name: migration.name.clone(),
-                    file: migration.path.clone(),
-                    difference: format!(
-                        "recorded checksum {recorded}, file checksum {}",
-                        migration.checksum
-                    ),
-                });
-            }
+            check_unchanged(migration, done)?;
             plans.push(Plan::Skip);
             continue;
         }
@@ -237,20 +270,7 @@ fn plan_supabase<'a>(set: &'a MigrationSet, applied: &[AppliedMigration]) -> Res
             plans.push(Plan::Apply(migration));
             continue;
         };
-        if let Some(recorded) = &done.statements {
-            let file = migration.statements();
-            if normalized(recorded.iter().map(String::as_str)) != normalized(file.iter().copied()) {
-                return Err(Error::Modified {
-                    name: migration.name.clone(),
-                    file: migration.path.clone(),
-                    difference: format!(
-                        "its statements differ from the {} recorded in \
-                         supabase_migrations.schema_migrations",
-                        recorded.len()
-                    ),
-                });
-            }
-        }
+        check_unchanged(migration, done)?;
         plans.push(Plan::Skip);
     }
     Ok(plans)

@@ -149,20 +149,51 @@ impl OrchestraDatabase {
         &self,
         db: &Database,
         password: Option<&str>,
-    ) -> Option<Vec<String>> {
+        migrations_dir: Option<&str>,
+    ) -> Option<tenant_db::History> {
         if !self.shared.refresh_migrations() || db.archived {
             return None;
         }
         let backend = self.shared.backend().ok()?;
         let target = backend.session_target(db, password).ok()?;
-        match tenant_db::applied(&target, &self.shared.tls()).await {
-            Ok(names) => Some(names),
+        match tenant_db::applied(&target, &self.shared.tls(), migrations_dir).await {
+            Ok(history) => Some(history),
             Err(e) => {
                 tracing::warn!("reading the migration history of {}: {}", db.id, e.detail);
                 None
             }
         }
     }
+}
+
+/// `db` with the connection details recorded in `state` when the backend's cheap read has none
+/// (Supabase refresh reads the cached project list, which carries no pooler settings).
+fn with_recorded_connection(db: &Database, state: &Value) -> Database {
+    let mut db = db.clone();
+    if db.host.is_empty() {
+        db.host = state
+            .str_attr("database_host")
+            .unwrap_or_default()
+            .to_string();
+        db.port = state.attr("database_port").as_i64().unwrap_or(5432);
+        db.name = state
+            .str_attr("database_name")
+            .unwrap_or_default()
+            .to_string();
+        db.user = state
+            .str_attr("database_user")
+            .unwrap_or_default()
+            .to_string();
+    }
+    db
+}
+
+/// Private-state key under which refresh notes an applied migration whose file has changed.
+const MODIFIED_MIGRATION: &str = "modified_migration";
+
+fn modified_migration(private: &[u8]) -> Option<String> {
+    let note: serde_json::Value = serde_json::from_slice(private).ok()?;
+    note[MODIFIED_MIGRATION].as_str().map(str::to_string)
 }
 
 /// 32 random alphanumeric characters.
@@ -241,6 +272,19 @@ impl Resource for OrchestraDatabase {
                 plan.planned
                     .set_attr("status", plan.prior.attr("status").clone());
             }
+        }
+        if let Some(why) = modified_migration(&plan.private)
+            && plan.planned.attr("migrations_dir") == plan.prior.attr("migrations_dir")
+        {
+            // A warning, not an error: `terraform destroy` plans too and must not be blocked. Applying
+            // migrations refuses the edited file with an error.
+            d.push(
+                Diagnostic::warning(
+                    "An applied migration was changed",
+                    format!("{why}\n\nApplied migrations must not be edited: restore the file as it was applied and put the change in a new migration."),
+                )
+                .at(AttributePath::root("migrations_dir")),
+            );
         }
         // Pending migrations: what is applied, then the folder's migrations not applied yet.
         let prior_applied: Vec<String> = plan
@@ -386,8 +430,24 @@ impl Resource for OrchestraDatabase {
                 .is_some_and(<[Value]>::is_empty)
         {
             // Nothing to compare; skip the query.
-        } else if let Some(names) = self.refresh_migrations(&db, password.as_deref()).await {
-            new.set_attr("applied_migrations", Value::string_list(names));
+        } else if let Some(history) = self
+            .refresh_migrations(
+                &with_recorded_connection(&db, state),
+                password.as_deref(),
+                state.str_attr("migrations_dir"),
+            )
+            .await
+        {
+            new.set_attr("applied_migrations", Value::string_list(history.names));
+            // Kept for the plan that follows, which refuses to go on (see `modify_plan`).
+            let note = history
+                .modified
+                .map(|m| serde_json::json!({ MODIFIED_MIGRATION: m }).to_string());
+            return Outcome {
+                state: Some(new),
+                private: note.unwrap_or_default().into_bytes(),
+                diagnostics: Diagnostics::default(),
+            };
         }
         Outcome {
             state: Some(new),
@@ -587,7 +647,12 @@ impl Resource for OrchestraDatabase {
         self.fill(&mut state, &db, None);
         state.set_attr(
             "applied_migrations",
-            Value::string_list(self.refresh_migrations(&db, None).await.unwrap_or_default()),
+            Value::string_list(
+                self.refresh_migrations(&db, None, None)
+                    .await
+                    .map(|h| h.names)
+                    .unwrap_or_default(),
+            ),
         );
         Outcome::ok(state)
     }

@@ -134,13 +134,36 @@ pub async fn read_tenant(
     }))
 }
 
-/// The applied migration names, read with one query.
+/// What the migration history of a database says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    /// Applied migration names, in order.
+    pub names: Vec<String>,
+    /// Why an applied migration's file no longer matches its history row, if one does not.
+    pub modified: Option<String>,
+}
+
+/// The applied migration names (one query), and whether the files in `migrations_dir` still match
+/// what was applied: an edited applied migration is found at refresh, before any apply.
 pub async fn applied(
     target: &SessionTarget,
     tls: &TlsOptions,
-) -> Result<Vec<String>, BackendError> {
+    migrations_dir: Option<&str>,
+) -> Result<History, BackendError> {
     let client = open(target, tls).await?;
-    history(&client).await
+    let rows = stagesub_migrate::applied(&client)
+        .await
+        .map_err(|e| migrate_err("Cannot read the migration history", e))?;
+    let modified = match migrations_dir.map(load) {
+        Some(Ok(set)) => stagesub_migrate::verify_unchanged(&set, &rows)
+            .err()
+            .map(|e| e.to_string()),
+        _ => None,
+    };
+    Ok(History {
+        names: rows.into_iter().map(|m| m.name).collect(),
+        modified,
+    })
 }
 
 async fn history(client: &stagesub_migrate::Client) -> Result<Vec<String>, BackendError> {

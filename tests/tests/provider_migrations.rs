@@ -157,6 +157,11 @@ fn scenario(
     let mut text = fs::read_to_string(&first).unwrap();
     text.push_str("\n-- edited after it was applied\nSELECT 1;\n");
     fs::write(&first, text).unwrap();
+    // The plan already warns: refresh compares the files with each database's history.
+    let plan = tf.plan(&[]);
+    assert_eq!(plan.code, Some(0), "{plan}");
+    assert!(plan.contains("An applied migration was changed"), "{plan}");
+    assert!(plan.contains(initial[0]), "{plan}");
     let (later, _) = new_migration("tours", "CREATE TABLE tours (id int);\n");
     let refused = tf.apply(&[]);
     assert!(!refused.success(), "{refused}");
