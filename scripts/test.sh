@@ -5,8 +5,10 @@
 #   3. cargo fmt --all --check
 #   4. cargo build --workspace --bins      (acceptance tests run these binaries)
 #   5. cargo clippy --workspace --all-targets -- -D warnings
-#   6. scripts/check-docs.sh               (generated-docs staleness check, when the script exists)
-#   7. cargo nextest run --workspace --no-fail-fast   (extra arguments go to nextest, e.g. `-E 'test(x)'`)
+#   6. cargo run -p stagesub-proto-codegen -- --check   (committed generated protocol code is current)
+#   7. scripts/check-docs.sh               (generated-docs staleness check, when the script exists)
+#   8. python3 -m unittest discover -s scripts/tests   (docs generator, module, examples, release scripts)
+#   9. cargo nextest run --workspace --no-fail-fast   (extra arguments go to nextest, e.g. `-E 'test(x)'`)
 # Every step runs even when an earlier check step failed (tools, Postgres and the build are needed by
 # later steps, so their failure stops the run); the exit status is non-zero when any step failed.
 # Each step prints its duration; the last line is `tests: N passed, M failed`.
@@ -58,9 +60,17 @@ step postgres critical postgres
 step fmt check cargo fmt --all --check -- --color never
 step build critical cargo build --workspace --bins
 step clippy check cargo clippy --workspace --all-targets -- -D warnings
+step proto check cargo run --quiet -p stagesub-proto-codegen -- --check
 if [[ -x "$REPO/scripts/check-docs.sh" || -f "$REPO/scripts/check-docs.sh" ]]; then
   step docs check bash "$REPO/scripts/check-docs.sh"
 fi
+
+PY_LOG=$(mktemp)
+py_tests() { python3 -m unittest discover -s "$REPO/scripts/tests" 2>&1 | tee "$PY_LOG"; return "${PIPESTATUS[0]}"; }
+step python check py_tests
+py_ran=$(grep -oE '^Ran [0-9]+ tests?' "$PY_LOG" | grep -oE '[0-9]+' || echo 0)
+py_failed=$(grep -oE '(failures|errors)=[0-9]+' "$PY_LOG" | awk -F= '{ n += $2 } END { print n + 0 }')
+rm -f "$PY_LOG"
 
 NEXTEST_LOG=$(mktemp)
 profile=default
@@ -89,5 +99,7 @@ for kind in failed timed\ out; do
   failed=$((failed + ${n:-0}))
 done
 [[ $tests_status -ne 0 && $failed -eq 0 && -z "$summary" ]] && failed=1
-echo "tests: ${passed:-0} passed, $failed failed"
+passed=$(( ${passed:-0} + ${py_ran:-0} - ${py_failed:-0} ))
+failed=$(( failed + ${py_failed:-0} ))
+echo "tests: ${passed} passed, $failed failed"
 [[ ${#FAILED[@]} -eq 0 ]]
