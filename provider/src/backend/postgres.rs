@@ -202,8 +202,11 @@ impl Backend for PostgresBackend {
         _deadline: Instant,
     ) -> Result<Database, BackendError> {
         let name = database_name(&spec.subdomain);
-        self.exec_format("CREATE ROLE %I LOGIN PASSWORD %L", &[&name, password])
-            .await?;
+        self.exec_format(
+            "CREATE ROLE %I LOGIN PASSWORD %L",
+            &[&name, &scram_verifier(password)],
+        )
+        .await?;
         let created = async {
             self.exec_format("CREATE DATABASE %I OWNER %I", &[&name, &name])
                 .await?;
@@ -284,7 +287,7 @@ impl Backend for PostgresBackend {
         _deadline: Instant,
     ) -> Result<(), BackendError> {
         if let Some(pw) = new_password {
-            self.exec_format("ALTER ROLE %I PASSWORD %L", &[id, pw])
+            self.exec_format("ALTER ROLE %I PASSWORD %L", &[id, &scram_verifier(pw)])
                 .await?;
         }
         if prior.archived != spec.archived {
@@ -345,6 +348,13 @@ impl Backend for PostgresBackend {
     }
 }
 
+/// The SCRAM-SHA-256 verifier of `password`, computed here so that the plain password never travels
+/// in SQL text (where `log_statement` or `pg_stat_statements` could record it). Postgres stores a
+/// verifier given as the password as-is.
+fn scram_verifier(password: &str) -> String {
+    postgres_protocol::password::scram_sha_256(password.as_bytes())
+}
+
 async fn now_rfc3339(client: &Client) -> Result<String, BackendError> {
     let row = client
         .query_one(
@@ -354,4 +364,27 @@ async fn now_rfc3339(client: &Client) -> Result<String, BackendError> {
         .await
         .map_err(|e| db_err("reading the server clock", e))?;
     Ok(row.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_travel_as_scram_verifiers() {
+        let v = scram_verifier("correct horse battery staple");
+        assert!(v.starts_with("SCRAM-SHA-256$4096:"), "{v}");
+        assert!(!v.contains("horse"));
+        // A fresh salt each time.
+        assert_ne!(v, scram_verifier("correct horse battery staple"));
+    }
+
+    #[test]
+    fn long_subdomains_get_unique_63_byte_names() {
+        let a = database_name(&format!("{}a", "x".repeat(62)));
+        let b = database_name(&format!("{}b", "x".repeat(62)));
+        assert!(a.len() <= 63 && b.len() <= 63);
+        assert_ne!(a, b);
+        assert_eq!(database_name("berlin-phil"), "orchestra_berlin_phil");
+    }
 }
