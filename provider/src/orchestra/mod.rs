@@ -1,16 +1,23 @@
 //! Resource `stagesub_orchestra_database`: one dedicated, migrated and seeded database per orchestra.
+//!
+//! [`schema`] holds the attributes; this module the lifecycle: plan refinements (pending migrations,
+//! stable connection details), create, read (drift, migration history), update, delete, import.
+
+mod schema;
+
+pub use schema::schema;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use stagesub_plugin::{
-    Attribute, AttributePath, Block, Context, Diagnostic, Diagnostics, Outcome, Plan, Resource,
-    Schema, Type, Value, timeouts,
+    AttributePath, Context, Diagnostic, Diagnostics, Outcome, Plan, Resource, Schema, Value,
+    timeouts,
 };
 
 use crate::backend::{BackendError, Database, TenantSpec, connection_url};
 use crate::config::Shared;
-use crate::{tenant_db, validation};
+use crate::tenant_db;
 
 /// The resource type name.
 pub const TYPE_NAME: &str = "stagesub_orchestra_database";
@@ -30,59 +37,6 @@ impl OrchestraDatabase {
     pub fn new(shared: Arc<Shared>) -> Self {
         OrchestraDatabase { shared }
     }
-}
-
-fn validated(
-    f: fn(&str) -> Result<(), String>,
-) -> impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static {
-    move |v: &Value| v.as_str().map_or(Ok(()), f)
-}
-
-/// The resource schema (shared with the data source, which marks everything computed).
-pub fn schema() -> Schema {
-    let block = Block::new("A dedicated database for one orchestra: a Supabase project (`supabase` backend) or a database and login role on a Postgres server you own (`postgres` backend). Created, made healthy, migrated and seeded by `terraform apply`.")
-        .attribute(Attribute::string("subdomain").required().requires_replace().validate(validated(validation::subdomain))
-            .description("The orchestra's subdomain, a DNS label (3-63 lowercase letters, digits, inner hyphens; not reserved such as `www` or `admin`). Names the Supabase project `orchestra-<subdomain>` or the database `orchestra_<subdomain>`. Changing it replaces the database."))
-        .attribute(Attribute::string("orchestra_name").required().validate(validated(validation::orchestra_name))
-            .description("The orchestra's display name, 1-256 characters without control characters. Seed SQL reads it as `current_setting('stagesub.orchestra_name')`. Updated in place."))
-        .attribute(Attribute::string("contact_email").optional().description("Contact email of the orchestra (`current_setting('stagesub.contact_email')` in seed SQL)."))
-        .attribute(Attribute::string("plan").optional().description("Tenant plan label, e.g. `free`, `pro`, `enterprise` (`current_setting('stagesub.plan')` in seed SQL)."))
-        .attribute(Attribute::string("region").optional().computed().requires_replace().use_state_for_unknown()
-            .description("Supabase region code (e.g. `eu-central-1`) or smart group (`americas`, `emea`, `apac`). Defaults to the provider's `default_region`. Changing it replaces the database. Not used by the `postgres` backend."))
-        .attribute(Attribute::string("instance_size").optional().requires_replace().description("Supabase `desired_instance_size` for the new project (e.g. `micro`, `small`). Changing it replaces the project."))
-        .attribute(Attribute::string("migrations_dir").optional()
-            .description("Folder of the app's migrations, Prisma layout (`<name>/migration.sql`) or Supabase CLI layout (`<version>_<name>.sql`), detected. Pending migrations show in the plan under `applied_migrations` and are applied on create and update."))
-        .attribute(Attribute::string("seed_sql").optional()
-            .description("Idempotent SQL run after migrations, in one transaction, on create and whenever it or the tenant values change. Read tenant values with `current_setting('stagesub.subdomain')`, `stagesub.orchestra_name`, `stagesub.contact_email`, `stagesub.plan`: they are bound as parameters, never spliced into the text."))
-        .attribute(Attribute::bool("archived").default(false)
-            .description("`true` pauses the Supabase project or blocks connections to the Postgres database (open sessions are ended); data is kept. `false` restores it."))
-        .attribute(Attribute::bool("deletion_protection").default(true)
-            .description("While `true`, destroying the database fails with an error. Set it to `false` and apply before destroying."))
-        .attribute(Attribute::bool("enforce_ssl").default(true).description("Supabase only: the database accepts only SSL connections."))
-        .attribute(Attribute::new("allowed_cidrs", Type::list(Type::String)).optional()
-            .description("Supabase only: IPv4/IPv6 CIDRs allowed to connect to the database. Unset means unrestricted."))
-        .attribute(Attribute::string("database_password").optional().computed().sensitive().use_state_for_unknown()
-            .validate(|v| match v.as_str() { Some(p) if p.len() < 12 => Err("database_password must have at least 12 characters".into()), _ => Ok(()) })
-            .description("Password of the database user. Generated (32 random characters) when unset. Changing it rotates the password. Prefer `database_password_wo` to keep it out of state."))
-        .attribute(Attribute::string("database_password_wo").optional().sensitive().write_only()
-            .validate(|v| match v.as_str() { Some(p) if p.len() < 12 => Err("database_password_wo must have at least 12 characters".into()), _ => Ok(()) })
-            .description("Write-only password (Terraform >= 1.11): used on create and whenever `database_password_wo_version` changes, never stored in state or plan. `database_url` then carries no password."))
-        .attribute(Attribute::number("database_password_wo_version").optional()
-            .description("Change this number to apply a new `database_password_wo`."))
-        .attribute(Attribute::string("id").computed().use_state_for_unknown().description("Supabase project ref, or the database name (`postgres` backend)."))
-        .attribute(Attribute::string("status").computed().description("Backend status: Supabase project status (`ACTIVE_HEALTHY`, `INACTIVE`, ...) or `ACTIVE` / `ARCHIVED`."))
-        .attribute(Attribute::string("created_at").computed().use_state_for_unknown().description("When the database was created (RFC 3339)."))
-        .attribute(Attribute::string("database_host").computed().use_state_for_unknown().description("Host for session-mode connections."))
-        .attribute(Attribute::number("database_port").computed().use_state_for_unknown().description("Port for session-mode connections."))
-        .attribute(Attribute::string("database_name").computed().use_state_for_unknown().description("Database name."))
-        .attribute(Attribute::string("database_user").computed().use_state_for_unknown().description("Database user."))
-        .attribute(Attribute::string("database_url").computed().sensitive().description("Session-mode connection URL an application can use (includes the password unless it is write-only)."))
-        .attribute(Attribute::string("pooler_url").computed().sensitive().description("Supabase only: transaction-mode pooler URL (port 6543; no prepared statements)."))
-        .attribute(Attribute::string("api_url").computed().use_state_for_unknown().description("Supabase only: `https://<ref>.supabase.co`."))
-        .attribute(Attribute::new("applied_migrations", Type::list(Type::String)).computed()
-            .description("Names of the applied migrations, in order. Pending ones show in the plan."))
-        .block(timeouts::block(&["create", "update", "delete"], "create 15m, update 15m, delete 10m"));
-    Schema { version: 0, block }
 }
 
 fn opt_string(v: &Value, name: &str) -> Option<String> {
