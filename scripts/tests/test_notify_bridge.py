@@ -6,9 +6,11 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import socket
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 from pathlib import Path
 
@@ -19,11 +21,12 @@ TOKEN = "bridge-token-7f3a9c"
 
 
 class Bridge(http.server.ThreadingHTTPServer):
-    """Records every request; answers `status_for[subdomain]` (default 200)."""
+    """Records every request; answers `status_for[subdomain]` (default 200): a number, or a list of them
+    answered in turn (the last one from then on)."""
 
     def __init__(self) -> None:
         self.requests: list[dict] = []
-        self.status_for: dict[str, int] = {}
+        self.status_for: dict[str, int | list[int]] = {}
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -34,6 +37,8 @@ class Bridge(http.server.ThreadingHTTPServer):
                 outer.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "type": kind,
                                        "body": json.loads(body) if kind == "application/json" else body.decode()})
                 status = outer.status_for.get(parts[2], 200)
+                if isinstance(status, list):
+                    status = status.pop(0) if len(status) > 1 else status[0]
                 self.send_response(status)
                 self.end_headers()
                 self.wfile.write(b'{"ok":true}' if status < 300 else b'{"error":"nope"}')
@@ -210,6 +215,29 @@ class NotifyBridge(unittest.TestCase):
         self.assertIn("mozart-phil: could not report ready (HTTP 500)", result.stderr)
         self.assertIn("1 notice(s) were not delivered", result.stderr)
         self.assertEqual(len([r for r in self.bridge.requests if "mozart-phil" in r["path"]]), 2)  # one retry
+
+    def test_bridge_that_comes_back_is_waited_for(self):
+        # A restarting bridge: no answer behind the proxy (502, 503), then accepted.
+        self.bridge.status_for["bach-collegium"] = [502, 503, 503, 200]
+        result = self.run_script(0, BRIDGE_RETRIES="5", BRIDGE_RETRY_WINDOW="60")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(len([r for r in self.bridge.requests if "bach-collegium" in r["path"]]), 4)
+        self.assertIn("bach-collegium: ready not delivered (HTTP 503); retry 3 in 4s", result.stderr)
+        self.assertEqual(set(self.bridge.outcomes().values()), {"ready"})
+
+    def test_unreachable_bridge_fails_the_step_after_the_retry_window(self):
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        self.addCleanup(closed.close)
+        started = time.monotonic()
+        result = self.run_script(0, BRIDGE_URL=f"http://127.0.0.1:{closed.getsockname()[1]}",
+                                 BRIDGE_RETRIES="50", BRIDGE_RETRY_WINDOW="4")
+        elapsed = time.monotonic() - started
+        self.assertEqual(result.returncode, 1, result.stderr)  # the CI job goes red, never silently green
+        self.assertIn("4 notice(s) were not delivered", result.stderr)
+        self.assertIn("mozart-phil: could not report ready (HTTP 000)", result.stderr)
+        self.assertIn("retry 2 in 2s", result.stderr)  # retried while the window lasted
+        self.assertLess(elapsed, 30)  # the window bounds the waiting, whatever BRIDGE_RETRIES says
 
     def test_base_ref_of_a_new_branch_falls_back_to_the_parent_commit(self):
         result = self.run_script(0, BASE_REF="0" * 40)

@@ -19,7 +19,11 @@
 #   TENANTS_DIR       folder of tenant files (default tenants)
 #   TERRAFORM         Terraform command (default terraform), used for `state list` after a failure
 #   RUN_URL           link to the CI run, passed on to the bridge
-#   BRIDGE_RETRIES    retries of a notice on connection errors, 408, 429 and 5xx (default 5, 2 s apart)
+#   BRIDGE_RETRIES    retries of a notice on connection errors, timeouts, 408, 429 and 5xx (default 10;
+#                     waits of 1, 2, 4, ... up to 30 s between them)
+#   BRIDGE_RETRY_WINDOW  seconds from the start in which notices are retried (default 300): a bridge that
+#                     restarts or deploys is waited for; one that stays down costs this long once, after
+#                     which every remaining notice is tried once
 #
 # The tenants are those whose file <TENANTS_DIR>/<subdomain>.tf was added or modified between BASE_REF
 # and HEAD_REF (deleted files are skipped). When the apply succeeded every one is ready. When it failed,
@@ -31,7 +35,8 @@
 # Bodies: ready gets JSON {"commit", "run_url"}; failed gets plain text (the tenant, commit, CI run and the
 # error), which the bridge keeps as the failure report.
 # Exit status: 0 when the bridge accepted every notice (a 404, a tenant the bridge does not know, is only
-# a warning), 1 when a notice could not be delivered, 2 for a usage error.
+# a warning), 1 when a notice could not be delivered (after its retries: the CI job must go red, so that
+# someone re-runs it), 2 for a usage error.
 set -euo pipefail
 
 die() { echo "notify-bridge: error: $*" >&2; exit 2; }
@@ -48,8 +53,11 @@ if [ "$APPLY_EXIT_CODE" != 0 ]; then
   [ -n "$APPLY_LOG" ] && [ -f "$APPLY_LOG" ] || die "APPLY_LOG must name the file with the failed apply's output"
 fi
 BRIDGE_URL=${BRIDGE_URL%/}
-BRIDGE_RETRIES=${BRIDGE_RETRIES:-5}
+BRIDGE_RETRIES=${BRIDGE_RETRIES:-10}
 [[ $BRIDGE_RETRIES =~ ^[0-9]+$ ]] || die "BRIDGE_RETRIES must be a number, got '$BRIDGE_RETRIES'"
+BRIDGE_RETRY_WINDOW=${BRIDGE_RETRY_WINDOW:-300}
+[[ $BRIDGE_RETRY_WINDOW =~ ^[0-9]+$ ]] || die "BRIDGE_RETRY_WINDOW must be a number of seconds, got '$BRIDGE_RETRY_WINDOW'"
+retry_deadline=$((SECONDS + BRIDGE_RETRY_WINDOW))
 
 subdomain_re='^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$'
 commit=$(git rev-parse --verify --quiet "$HEAD_REF^{commit}") || die "HEAD_REF '$HEAD_REF' is not a commit"
@@ -96,7 +104,7 @@ fi
 # diagnostic. Prints every error block that mentions the tenant's module or file.
 tenant_errors() {
   local sub=$1
-  awk -v pattern="module[.]orchestra-$sub([^a-z0-9-]|\$)|module \"orchestra-$sub\"|(^|[ /])$sub[.]tf line" '
+  awk -v pattern="module[.]orchestra-$sub([^a-z0-9-]|\$)|module \"orchestra-$sub\"|(^|[ /])${sub}[.]tf line" '
     function flush() { if (is_error && block ~ pattern) printf "%s\n", block; block = ""; is_error = 0 }
     /^(Error|Warning): / { flush(); is_error = ($0 ~ /^Error: /) }
     { if (is_error) block = block $0 "\n" }
@@ -145,18 +153,28 @@ PY
       printf '\n%s\n' "$(printf '%s' "$error" | tail -c 4000)"
     } >"$workdir/body"
   fi
-  local status
-  status=$(curl --silent --show-error --retry "$BRIDGE_RETRIES" --retry-connrefused --retry-delay 2 --max-time 30 \
-    --header @"$workdir/auth" --header "Content-Type: $content_type" \
-    --data-binary @"$workdir/body" --output "$workdir/response" --write-out '%{http_code}' \
-    "$BRIDGE_URL/api/tenants/$sub/$outcome") || status=000
+  local status retries=0 delay=1
+  while :; do
+    : >"$workdir/response"
+    status=$(curl --silent --show-error --connect-timeout 10 --max-time 30 \
+      --header @"$workdir/auth" --header "Content-Type: $content_type" \
+      --data-binary @"$workdir/body" --output "$workdir/response" --write-out '%{http_code}' \
+      "$BRIDGE_URL/api/tenants/$sub/$outcome" 2>"$workdir/curl.err") || status=000
+    # Retried: no answer at all (refused, DNS, timeout: 000), 408, 429 and 5xx. Anything else is final.
+    case $status in 000 | 408 | 429 | 5??) ;; *) break ;; esac
+    [ "$retries" -lt "$BRIDGE_RETRIES" ] && [ $((SECONDS + delay)) -le "$retry_deadline" ] || break
+    retries=$((retries + 1))
+    echo "notify-bridge: $sub: $outcome not delivered (HTTP $status$([ "$status" != 000 ] || printf ': %s' "$(head -c 200 "$workdir/curl.err")")); retry $retries in ${delay}s" >&2
+    sleep "$delay"
+    delay=$((delay * 2 > 30 ? 30 : delay * 2))
+  done
   case $status in
     2??) echo "notify-bridge: $sub: $outcome (HTTP $status)" ;;
     404)
       echo "notify-bridge: warning: $sub: the bridge does not know this tenant (HTTP 404; a tenant file written by hand?)" >&2
       ;;
     *)
-      echo "notify-bridge: error: $sub: could not report $outcome (HTTP $status): $(head -c 500 "$workdir/response" 2>/dev/null)" >&2
+      echo "notify-bridge: error: $sub: could not report $outcome (HTTP $status) after $retries retries: $(head -c 500 "$workdir/response" 2>/dev/null)$(head -c 200 "$workdir/curl.err" 2>/dev/null)" >&2
       undelivered=$((undelivered + 1))
       ;;
   esac
@@ -187,6 +205,6 @@ $(tail -n 40 "$APPLY_LOG")"
 done
 
 if [ "$undelivered" -gt 0 ]; then
-  echo "notify-bridge: $undelivered notice(s) were not delivered; re-run this step once the bridge is reachable" >&2
+  echo "notify-bridge: $undelivered notice(s) were not delivered; re-run this job once the bridge is reachable (in the example workflow, the next successful run reports them too)" >&2
   exit 1
 fi

@@ -25,6 +25,7 @@ TF_LOCK_TIMEOUT=${TF_LOCK_TIMEOUT:-10m}
 tf_pid=""
 stopping=0
 # Passed on once: a second interrupt would make Terraform abandon its work without saving the state.
+# shellcheck disable=SC2329 # invoked by the trap below
 forward() {
   if [[ $stopping == 0 && -n $tf_pid ]]; then
     stopping=1
