@@ -284,6 +284,37 @@ start_bridge() {
 
 bridge_psql() { psql "$BRIDGE_DATABASE_URL" -XAtq -F '|' -v ON_ERROR_STOP=1 "$@"; }
 
+# publish_job_row SUBDOMAIN: the newest publish job of the tenant as one JSON object (not psql's
+# '|'-separated columns: a reason or an error may hold '|', or be empty), or nothing.
+publish_job_row() {
+  bridge_psql -v sub="$1" <<<"SELECT json_build_object('done', done_at IS NOT NULL,
+    'parked_reason', parked_reason, 'last_error', last_error)
+    FROM jobs WHERE kind = 'publish' AND subject = :'sub' ORDER BY id DESC LIMIT 1"
+}
+
+# publish_job_state JSON: reads a publish job as {"done", "parked_reason", "last_error"} (or nothing:
+# no job yet) into JOB_STATE (done, parked or pending) and JOB_DETAIL (the reason it was parked, or
+# the last error of a pending job; may be empty). A job is parked only when parked_reason is set.
+publish_job_state() {
+  local fields
+  JOB_STATE=pending
+  JOB_DETAIL=""
+  [[ -n $1 ]] || return 0
+  # Three lines: done, then whether it is parked, then the detail (newlines in it become spaces).
+  fields=$(jq -r '(.done == true), (.parked_reason != null),
+    ((if .parked_reason != null then .parked_reason else .last_error end) // "" | gsub("[\r\n]+"; " "))' <<<"$1") ||
+    return 0
+  local is_done is_parked detail
+  # (An empty detail is an empty last line, which $(...) drops: that read meets the end.)
+  { IFS= read -r is_done; IFS= read -r is_parked; IFS= read -r detail || true; } <<<"$fields"
+  JOB_DETAIL=$detail
+  if [[ $is_done == true ]]; then
+    JOB_STATE=done
+  elif [[ $is_parked == true ]]; then
+    JOB_STATE=parked
+  fi
+}
+
 send_checkout_event() {
   local out status i row outcome
   out=$(STRIPE_WEBHOOK_SECRET=$STRIPE_WEBHOOK_SECRET STAGESUB_TOOLS_DIR=$TOOLS node "$REPO/scripts/demo/send-event.js" \
@@ -307,15 +338,15 @@ send_checkout_event() {
   esac
   [[ $outcome == provisioned ]] || return 0
   for ((i = 0; i < 900; i++)); do
-    row=$(bridge_psql -v sub="$subdomain" <<<"SELECT done_at IS NOT NULL, coalesce(parked_reason, ''), coalesce(last_error, '')
-      FROM jobs WHERE kind = 'publish' AND subject = :'sub' ORDER BY id DESC LIMIT 1")
-    case $row in
-      t\|*) break ;;
-      f\|?*) fail "the bridge parked publishing: $(cut -d'|' -f2 <<<"$row")" "$LOGS/bridge.log" ;;
+    publish_job_state "$(publish_job_row "$subdomain")"
+    case $JOB_STATE in
+      done) break ;;
+      parked) fail "the bridge parked publishing: $JOB_DETAIL" "$LOGS/bridge.log" ;;
     esac
     sleep 0.1
   done
-  [[ $row == t\|* ]] || fail "the bridge did not publish the tenant file within 90s (last error: $(cut -d'|' -f3- <<<"$row"))" "$LOGS/bridge.log"
+  [[ $JOB_STATE == done ]] ||
+    fail "the bridge did not publish the tenant file within 90s (last error: ${JOB_DETAIL:-none})" "$LOGS/bridge.log"
   detail "published: $(bridge_psql -v sub="$subdomain" <<<"SELECT 'commit ' || left(published_commit, 12) FROM tenants WHERE subdomain = :'sub'")"
 }
 
