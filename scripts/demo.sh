@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # stagesub end to end on one machine: a paid Stripe checkout becomes a migrated, seeded database.
 #
+# Usage:
 #   scripts/demo.sh [--backend supabase|postgres] [--subdomain NAME] [--orchestra-name TEXT]
 #                   [--contact-email ADDR] [--plan PLAN] [--keep-running] [--no-build]
 #   scripts/demo.sh --stop  [--backend ...]     stop what the demo left running
 #   scripts/demo.sh --reset [--backend ...]     --stop, then drop the demo's databases and state
+#   scripts/demo.sh --help                      this text
 #
 # Steps: install the test tools and find/start PostgreSQL; build the binaries; start what is missing
 # (the Supabase stand-in for --backend supabase, an SMTP sink, a bare Git repository serving
@@ -42,9 +44,19 @@ keep_running=0
 build=1
 action=run
 
+# usage [STATUS]: the comment at the top of this file to stdout for --help (status 0); its synopsis to
+# stderr after a usage error (status 2).
 usage() {
-  sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-  exit 2
+  local status=${1:-2} text
+  text=$(sed -n '2,/^set -euo pipefail/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//')
+  if [[ $status == 0 ]]; then
+    printf '%s\n' "$text"
+  else
+    # After an error only the synopsis (from "Usage:" to the blank line after it).
+    printf '%s\n' "$text" | sed -n '/^Usage:/,/^$/p' >&2
+    printf 'scripts/demo.sh --help tells more.\n' >&2
+  fi
+  exit "$status"
 }
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -62,7 +74,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --stop) action=stop; shift ;;
     --reset) action=reset; shift ;;
-    -h | --help) usage ;;
+    -h | --help) usage 0 ;;
     *) echo "demo: unknown argument '$1'" >&2; usage ;;
   esac
 done
@@ -110,9 +122,11 @@ ok
 
 # --- 2. build ------------------------------------------------------------------------------------
 if [[ $build == 1 ]]; then
-  step "cargo build (provider, bridge, Supabase stand-in)"
+  # Said before the build starts: the first one compiles every dependency.
+  step "cargo build (provider, bridge, Supabase stand-in; a first build takes 10-15 minutes on 2 cores, later ones seconds; log $LOGS/build.log)"
   (cd "$REPO" && cargo build --bins -p terraform-provider-stagesub -p stagesub-bridge -p supabase-standin) \
     >"$LOGS/build.log" 2>&1 || fail "cargo build failed" "$LOGS/build.log"
+  detail "build log: $LOGS/build.log"
 else
   step "binaries (--no-build)"
 fi

@@ -87,5 +87,28 @@ class PublishJobRow(unittest.TestCase):
         self.assertEqual(self.state("mozart-phil")[0], "done")
 
 
+class DemoCommandLine(unittest.TestCase):
+    """scripts/demo.sh --help (it exits before doing anything)."""
+
+    def demo(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", str(REPO / "scripts" / "demo.sh"), *args], capture_output=True, text=True,
+                              timeout=60)
+
+    def test_help_goes_to_stdout_and_exits_0(self):
+        for flag in ("--help", "-h"):
+            result = self.demo(flag)
+            self.assertEqual((result.returncode, result.stderr), (0, ""))
+            self.assertTrue(result.stdout.startswith("stagesub end to end on one machine"), result.stdout)
+            for text in ("Usage:", "--backend supabase|postgres", "--reset", "STAGESUB_DEMO_DIR"):
+                self.assertIn(text, result.stdout)
+            self.assertNotIn("set -euo", result.stdout)
+
+    def test_unknown_argument_is_named_on_stderr_with_the_synopsis(self):
+        result = self.demo("--bogus")
+        self.assertEqual((result.returncode, result.stdout), (2, ""))
+        self.assertTrue(result.stderr.startswith("demo: unknown argument '--bogus'\nUsage:\n"), result.stderr)
+        self.assertIn("--help tells more", result.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
