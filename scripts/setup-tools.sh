@@ -64,10 +64,11 @@ apt_install() {
     sudo=(sudo)
   fi
   export DEBIAN_FRONTEND=noninteractive
-  if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "$@" >"$TOOLS/apt.log" 2>&1; then
+  # 9>&-: a service a package starts must not inherit (and so hold) the setup lock.
+  if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "$@" >"$TOOLS/apt.log" 2>&1 9>&-; then
     say "apt-get install failed; running apt-get update once and retrying"
-    "${sudo[@]}" apt-get update -q >>"$TOOLS/apt.log" 2>&1 || true
-    "${sudo[@]}" apt-get install -y -q --no-install-recommends "$@" >>"$TOOLS/apt.log" 2>&1 \
+    "${sudo[@]}" apt-get update -q >>"$TOOLS/apt.log" 2>&1 9>&- || true
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends "$@" >>"$TOOLS/apt.log" 2>&1 9>&- \
       || die "apt-get install $* failed; see $TOOLS/apt.log"
   fi
 }
