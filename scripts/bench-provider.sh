@@ -185,7 +185,7 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo
-echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); $("$TF" version 2>/dev/null | head -n1 | sed 's/^Terraform v/Terraform /'); $RUNS runs per command, median; load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); $("$TF" version 2>/dev/null | sed -n '1s/^Terraform v/Terraform /p'); $RUNS runs per command, median; load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| provider | \`terraform validate\` (ms) | \`terraform providers schema -json\` (ms) | provider peak RSS (MiB) | provider starts per command |"
 echo "|---|---:|---:|---:|---:|"

@@ -58,7 +58,7 @@ rust_triple() {
 }
 for t in "${targets[@]}"; do rust_triple "$t" >/dev/null; done
 
-crate_version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -1)
+crate_version=$(sed -n '/^version = "/{s/^version = "\(.*\)"/\1/p;q}' "$repo/Cargo.toml")
 if [ -n "$crate_version" ] && [ "$crate_version" != "$version" ]; then
   echo "warning: releasing $version but the workspace version in Cargo.toml is $crate_version" >&2
 fi

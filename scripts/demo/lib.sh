@@ -79,7 +79,8 @@ running() {
   pid=$(cat "$(pid_file "$1")" 2>/dev/null || true)
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$2" || return 1
+  # Read whole, not piped into grep -q (which may close the pipe before tr is done).
+  [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *"$2"* ]] || return 1
   printf '%s' "$pid"
 }
 
@@ -270,7 +271,8 @@ start_bridge() {
   ) &
   echo $! >"$(pid_file bridge)"
   wait_for_line bridge 'stagesub-bridge listening' 60
-  addr=$(grep -Eo '127\.0\.0\.1:[0-9]+' <<<"$WAIT_LINE" | head -n1)
+  addr=""
+  if [[ $WAIT_LINE =~ 127\.0\.0\.1:[0-9]+ ]]; then addr=${BASH_REMATCH[0]}; fi
   [[ -n $addr ]] || fail "cannot read the bridge's address from its log" "$LOGS/bridge.log"
   BRIDGE_URL="http://$addr"
   for ((i = 0; i < 300; i++)); do
