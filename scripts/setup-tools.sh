@@ -56,6 +56,16 @@ fi
 PYTHON="${PYTHON:-$(command -v python3 || true)}"
 [[ -n "$PYTHON" ]] || die "python3 not found; install Python 3.9+ (Debian: apt-get install python3 python3-venv)"
 
+# Programs the scripts and the build expect from the system (README: "Prerequisites on a fresh
+# machine"), named with the Debian package that has them.
+missing=()
+for pair in git:git curl:curl jq:jq cc:build-essential npm:npm flock:util-linux; do
+  command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  die "missing programs; on Debian or Ubuntu: sudo apt-get install ${missing[*]} (see the README's prerequisites)"
+fi
+
 # Runs apt-get as root (directly, or through sudo).
 apt_install() {
   local sudo=()
