@@ -1,0 +1,65 @@
+//! A tenant's status in the directory.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::Error;
+
+/// Where a tenant is in its life; the `status` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Creation has started; the app cannot use the database yet.
+    Provisioning,
+    /// Migrations and seed succeeded: the app may route to it.
+    Ready,
+    /// Archived after a cancelled subscription.
+    Archived,
+    /// Being restored from an archive.
+    Restoring,
+    /// Destroyed: the row stays as a tombstone without a secret.
+    Deleted,
+}
+
+impl Status {
+    /// Every status, in the order of the `CHECK` constraint.
+    pub const ALL: [Status; 5] = [
+        Status::Provisioning,
+        Status::Ready,
+        Status::Archived,
+        Status::Restoring,
+        Status::Deleted,
+    ];
+
+    /// The value stored in the `status` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Provisioning => "provisioning",
+            Status::Ready => "ready",
+            Status::Archived => "archived",
+            Status::Restoring => "restoring",
+            Status::Deleted => "deleted",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = Error;
+
+    fn from_str(value: &str) -> Result<Self, Error> {
+        Status::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value)
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "unknown status {value:?}; expected provisioning, ready, archived, restoring \
+                     or deleted"
+                ))
+            })
+    }
+}
