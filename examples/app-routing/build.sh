@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles examples/app-routing (src/ and test/) with tsc into OUT (default: a temporary folder
+# Compiles examples/app-routing (src/, test/ and bench/) with tsc into OUT (default: a temporary folder
 # printed on stdout), type-checking it. Uses the npm packages scripts/setup-tools.sh installs into
 # .tools/node (typescript, pg, @types/pg, @types/node): run that script first.
 #
@@ -31,7 +31,7 @@ cat >"$OUT/tsconfig.json" <<JSON
     "typeRoots": ["$MODULES/@types"],
     "paths": { "*": ["$MODULES/*", "$MODULES/@types/*"] }
   },
-  "include": ["$HERE/src/**/*.ts", "$HERE/test/**/*.ts"]
+  "include": ["$HERE/src/**/*.ts", "$HERE/test/**/*.ts", "$HERE/bench/**/*.ts"]
 }
 JSON
 node "$MODULES/typescript/bin/tsc" -p "$OUT/tsconfig.json"
