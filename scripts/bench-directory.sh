@@ -61,7 +61,6 @@ lookups=$(NODE_PATH="$TOOLS/node/node_modules" COUNT="$COUNT" DIRECTORY_URL="$(d
 cat <<REPORT
 Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average: $(cut -d' ' -f1-3 /proc/loadavg); Node $(node --version); $(psql "$ADMIN_URL" -qXAt -c 'SHOW server_version'); $COUNT tenants, loopback, sslmode=disable
 
-- ${lookups%%$'\n'*}
-- ${lookups#*$'\n'}
+$(sed 's/^/- /' <<<"$lookups")
 - $upserts
 REPORT

@@ -15,7 +15,10 @@ use stagesub_directory::{
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let count: usize = args.next().ok_or("usage: write_rows COUNT [READER_ROLE]")?.parse()?;
+    let count: usize = args
+        .next()
+        .ok_or("usage: write_rows COUNT [READER_ROLE]")?
+        .parse()?;
     let reader = args.next();
     let url = std::env::var("DIRECTORY_URL").map_err(|_| "set DIRECTORY_URL")?;
     let keys = DirectoryKeys::parse(
@@ -44,7 +47,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 pooler_url: Some(Sensitive::new(format!(
                     "postgresql://postgres.ref{i:016}:password-{i}@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
                 ))),
-                anon_key: Some(Sensitive::new(format!("eyJhbGciOiJIUzI1NiJ9.anon-{i}.signature"))),
+                anon_key: Some(Sensitive::new(format!(
+                    "eyJhbGciOiJIUzI1NiJ9.anon-{i}.signature"
+                ))),
             }),
         };
         let start = Instant::now();

@@ -5,6 +5,7 @@
 import pg from "pg";
 
 import { createTenantResolver } from "../src/resolve";
+import { openSecret, parseKeys } from "../src/secret";
 
 function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(sorted.length * q))) - 1];
@@ -43,8 +44,47 @@ async function main(): Promise<void> {
         if (result.status !== "ready") throw new Error(`${host}: ${result.status}`);
       }
     }
+    // The decrypt alone (AES-256-GCM + JSON), to tell the code's cost from the round trip's.
+    const parsed = parseKeys(keys);
+    const rows = [];
+    for (const host of hosts) {
+      const subdomain = host.split(".")[0];
+      const { rows: found } = await pool.query({
+        text: "SELECT key_id, secret FROM stagesub_directory.lookup($1)",
+        values: [subdomain],
+      });
+      rows.push({ subdomain, ...found[0] });
+    }
+    const opens: bigint[] = [];
+    for (const row of rows) {
+      const start = process.hrtime.bigint();
+      const secret = openSecret(parsed, row.subdomain, row.key_id, row.secret);
+      opens.push(process.hrtime.bigint() - start);
+      if (secret === null) throw new Error(`${row.subdomain}: undecryptable`);
+    }
+    // Baseline: the plainest round trip on the same connection, to tell the machine's latency
+    // (loopback, scheduling on a loaded host) from the lookup's.
+    const pings: bigint[] = [];
+    for (let i = 0; i < count; i++) {
+      const start = process.hrtime.bigint();
+      await pool.query({ name: "bench_ping", text: "SELECT 1", values: [] });
+      pings.push(process.hrtime.bigint() - start);
+    }
+    const lookups: bigint[] = [];
+    for (const row of rows) {
+      const start = process.hrtime.bigint();
+      await pool.query({
+        name: "bench_lookup",
+        text: "SELECT status, backend, region, plan, api_url, key_id, secret, generation FROM stagesub_directory.lookup($1)",
+        values: [row.subdomain],
+      });
+      lookups.push(process.hrtime.bigint() - start);
+    }
     console.log(summary("miss (lookup + decrypt)", misses));
+    console.log(summary("lookup query alone (part of a miss)", lookups));
+    console.log(summary("baseline round trip (SELECT 1)", pings));
     console.log(summary("hit (cache)", hits));
+    console.log(summary("decrypt alone (part of a miss)", opens));
   } finally {
     await pool.end();
   }
