@@ -58,7 +58,14 @@ REVOKE ALL ON FUNCTION stagesub_directory.lookup(text) FROM PUBLIC;
 /// Creates the schema or upgrades it to [`SCHEMA_VERSION`]; returns the version it found before.
 /// Idempotent, and safe when many applies start at once: all of it runs in one transaction that
 /// first takes the advisory lock [`LOCK_KEY`], so the others wait and then find nothing to do.
+/// A directory that is current already is only read (no lock, no DDL), so the provider's role
+/// needs no CREATE privilege once the schema exists.
 pub async fn ensure_schema(client: &mut Client) -> Result<i32> {
+    if let Some(found) = current_version(client).await?
+        && found == SCHEMA_VERSION
+    {
+        return Ok(found);
+    }
     let tx = client
         .transaction()
         .await
@@ -106,6 +113,28 @@ pub async fn ensure_schema(client: &mut Client) -> Result<i32> {
         .await
         .map_err(Error::db("committing the schema"))?;
     Ok(found)
+}
+
+/// The recorded version, or `None` when there is no version table yet.
+async fn current_version(client: &Client) -> Result<Option<i32>> {
+    let row = client
+        .query_one(
+            "SELECT pg_catalog.to_regclass('stagesub_directory.schema_version') IS NOT NULL",
+            &[],
+        )
+        .await
+        .map_err(Error::db("looking for the schema version"))?;
+    if !row.get::<_, bool>(0) {
+        return Ok(None);
+    }
+    let row = client
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM stagesub_directory.schema_version",
+            &[],
+        )
+        .await
+        .map_err(Error::db("reading the schema version"))?;
+    Ok(Some(row.get(0)))
 }
 
 /// Lets `role` call `stagesub_directory.lookup` (USAGE on the schema, EXECUTE on the function)

@@ -169,3 +169,25 @@ async fn lookup_is_security_definer_with_a_pinned_search_path() {
         .unwrap();
     assert_eq!(rows.len(), 1);
 }
+
+#[tokio::test]
+async fn a_current_schema_needs_no_create_privilege() {
+    let db = TestDb::create("writer").await;
+    let mut client = db.client().await;
+    ensure_schema(&mut client).await.unwrap();
+    // An operator who created the schema once and lets the provider write with a narrower role.
+    let writer = db.role("stagesub_dir_writer").await;
+    client
+        .batch_execute(&format!(
+            "GRANT USAGE ON SCHEMA stagesub_directory TO \"{writer}\";
+             GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA stagesub_directory TO \"{writer}\";
+             GRANT USAGE ON ALL SEQUENCES IN SCHEMA stagesub_directory TO \"{writer}\";"
+        ))
+        .await
+        .unwrap();
+    let mut as_writer = connect(&with_user(&db.url, &writer)).await.unwrap();
+    assert_eq!(ensure_schema(&mut as_writer).await.unwrap(), SCHEMA_VERSION);
+    upsert(&as_writer, &keys(&[1]), &ready("mozart-phil"))
+        .await
+        .unwrap();
+}

@@ -106,8 +106,10 @@ export function createTenantResolver(options: ResolverOptions): TenantResolver {
         return { status: row.status, subdomain };
       case "ready":
         break;
-      default:
-        return { status: "unknown", reason: "deleted", subdomain, detail: `status ${row.status}` };
+      case "deleted":
+        return { status: "unknown", reason: "deleted", subdomain, detail: "the tenant was deleted" };
+      default: // a status this module does not know: serve nothing
+        return { status: "unknown", reason: "not-found", subdomain, detail: `status ${row.status}` };
     }
     const secret = row.secret === null ? null : openSecret(keys, subdomain, row.key_id, row.secret);
     if (secret === null) {
