@@ -144,10 +144,42 @@ fn with_recorded_connection(db: &Database, state: &Value) -> Database {
 
 /// Private-state key under which refresh notes an applied migration whose file has changed.
 const MODIFIED_MIGRATION: &str = "modified_migration";
+/// Private-state key under which refresh notes applied migrations whose files are gone.
+const MISSING_MIGRATIONS: &str = "missing_migrations";
 
 fn modified_migration(private: &[u8]) -> Option<String> {
     let note: serde_json::Value = serde_json::from_slice(private).ok()?;
     note[MODIFIED_MIGRATION].as_str().map(str::to_string)
+}
+
+fn missing_migrations(private: &[u8]) -> Vec<String> {
+    let note: serde_json::Value = serde_json::from_slice(private).unwrap_or_default();
+    note[MISSING_MIGRATIONS]
+        .as_array()
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The private state a refresh leaves for the plan that follows: what it found wrong with the files
+/// of applied migrations (empty when nothing).
+fn history_note(history: &tenant_db::History) -> Vec<u8> {
+    let mut note = serde_json::Map::new();
+    if let Some(m) = &history.modified {
+        note.insert(MODIFIED_MIGRATION.into(), m.clone().into());
+    }
+    if !history.missing.is_empty() {
+        note.insert(MISSING_MIGRATIONS.into(), history.missing.clone().into());
+    }
+    if note.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::Value::Object(note).to_string().into_bytes()
+    }
 }
 
 /// 32 random alphanumeric characters.
@@ -227,8 +259,9 @@ impl Resource for OrchestraDatabase {
                     .set_attr("status", plan.prior.attr("status").clone());
             }
         }
+        let same_dir = plan.planned.attr("migrations_dir") == plan.prior.attr("migrations_dir");
         if let Some(why) = modified_migration(&plan.private)
-            && plan.planned.attr("migrations_dir") == plan.prior.attr("migrations_dir")
+            && same_dir
         {
             // A warning, not an error: `terraform destroy` plans too and must not be blocked. Applying
             // migrations refuses the edited file with an error.
@@ -236,6 +269,25 @@ impl Resource for OrchestraDatabase {
                 Diagnostic::warning(
                     "An applied migration was changed",
                     format!("{why}\n\nApplied migrations must not be edited: restore the file as it was applied and put the change in a new migration."),
+                )
+                .at(AttributePath::root("migrations_dir")),
+            );
+        }
+        let missing = missing_migrations(&plan.private);
+        if !missing.is_empty() && same_dir {
+            // As above: a warning; applying pending migrations on top of the gap is refused.
+            d.push(
+                Diagnostic::warning(
+                    "An applied migration was deleted",
+                    format!(
+                        "{} no longer in migrations_dir {}. {}",
+                        tenant_db::missing_list(&missing),
+                        plan.planned
+                            .str_attr("migrations_dir")
+                            .map(|d| format!("{d:?}"))
+                            .unwrap_or_default(),
+                        tenant_db::MISSING_ADVICE
+                    ),
                 )
                 .at(AttributePath::root("migrations_dir")),
             );
@@ -392,14 +444,12 @@ impl Resource for OrchestraDatabase {
             )
             .await
         {
+            // Kept for the plan that follows, which warns (see `modify_plan`).
+            let note = history_note(&history);
             new.set_attr("applied_migrations", Value::string_list(history.names));
-            // Kept for the plan that follows, which refuses to go on (see `modify_plan`).
-            let note = history
-                .modified
-                .map(|m| serde_json::json!({ MODIFIED_MIGRATION: m }).to_string());
             return Outcome {
                 state: Some(new),
-                private: note.unwrap_or_default().into_bytes(),
+                private: note,
                 diagnostics: Diagnostics::default(),
             };
         }
