@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use stagesub_migrate::TlsOptions;
 use stagesub_plugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Value};
 
+use crate::Secret;
 use crate::backend::postgres::PostgresBackend;
 use crate::backend::supabase::SupabaseBackend;
 use crate::backend::{Backend, BackendError};
@@ -83,8 +84,8 @@ impl Shared {
             // Values from other resources are unknown during plan: nothing to build yet.
             return d;
         }
-        let token = setting(config, "access_token", "SUPABASE_ACCESS_TOKEN");
-        let pg_url = setting(config, "postgres_url", "STAGESUB_POSTGRES_URL");
+        let token = setting(config, "access_token", "SUPABASE_ACCESS_TOKEN").map(Secret::from);
+        let pg_url = setting(config, "postgres_url", "STAGESUB_POSTGRES_URL").map(Secret::from);
         let kind = setting(config, "backend", "STAGESUB_BACKEND").or_else(|| {
             if token.is_some() {
                 Some("supabase".into())

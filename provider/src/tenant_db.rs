@@ -28,7 +28,7 @@ async fn open(
     target: &SessionTarget,
     tls: &TlsOptions,
 ) -> Result<stagesub_migrate::Client, BackendError> {
-    let client = stagesub_migrate::connect(&target.url, tls)
+    let client = stagesub_migrate::connect(target.url.expose(), tls)
         .await
         .map_err(|e| migrate_err("Cannot connect to the orchestra's database", e))?;
     if let Some(role) = &target.set_role {

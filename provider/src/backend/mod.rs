@@ -9,6 +9,8 @@ use std::time::Instant;
 use stagesub_migrate::TlsOptions;
 use stagesub_plugin::Context;
 
+use crate::Secret;
+
 /// The tenant values a backend needs.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TenantSpec {
@@ -77,8 +79,8 @@ pub struct TenantMetadata {
 /// How to open a session for migrations and seed.
 #[derive(Debug, Clone)]
 pub struct SessionTarget {
-    /// Connection URL (contains credentials: never log it).
-    pub url: String,
+    /// Connection URL (contains credentials).
+    pub url: Secret,
     /// Role to `SET ROLE` to after connecting, so objects belong to the tenant.
     pub set_role: Option<String>,
 }

@@ -9,6 +9,8 @@ use stagesub_plugin::Context;
 use tokio::sync::Mutex;
 use tokio_postgres::Client;
 
+use crate::Secret;
+
 use super::{Backend, BackendError, Database, SessionTarget, TenantMetadata, TenantSpec};
 
 /// Postgres limits identifiers to 63 bytes.
@@ -27,7 +29,7 @@ pub fn database_name(subdomain: &str) -> String {
 
 /// A Postgres server reached with an admin URL.
 pub struct PostgresBackend {
-    admin_url: String,
+    admin_url: Secret,
     tls: TlsOptions,
     host: String,
     port: i64,
@@ -38,7 +40,7 @@ pub struct PostgresBackend {
 impl std::fmt::Debug for PostgresBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresBackend")
-            .field("admin_url", &redact_url(&self.admin_url))
+            .field("admin_url", &redact_url(self.admin_url.expose()))
             .finish_non_exhaustive()
     }
 }
@@ -49,8 +51,8 @@ fn db_err(action: &str, e: impl std::fmt::Display) -> BackendError {
 
 impl PostgresBackend {
     /// A backend for the server behind `admin_url` (`postgres://user:pw@host:port/db?sslmode=..`).
-    pub fn new(admin_url: &str, tls: TlsOptions) -> Result<Self, String> {
-        let parsed = url::Url::parse(admin_url).map_err(|e| format!("postgres_url is not a valid URL ({e}): expected postgres://user:password@host:5432/postgres"))?;
+    pub fn new(admin_url: &Secret, tls: TlsOptions) -> Result<Self, String> {
+        let parsed = url::Url::parse(admin_url.expose()).map_err(|e| format!("postgres_url is not a valid URL ({e}): expected postgres://user:password@host:5432/postgres"))?;
         if !matches!(parsed.scheme(), "postgres" | "postgresql") {
             return Err("postgres_url must start with postgres:// or postgresql://".into());
         }
@@ -67,7 +69,7 @@ impl PostgresBackend {
             .collect::<Vec<_>>()
             .join("&");
         Ok(PostgresBackend {
-            admin_url: admin_url.to_string(),
+            admin_url: admin_url.clone(),
             tls,
             host,
             port,
@@ -81,7 +83,7 @@ impl PostgresBackend {
         if let Some(c) = guard.as_ref().filter(|c| !c.is_closed()) {
             return Ok(c.clone());
         }
-        let client = stagesub_migrate::connect(&self.admin_url, &self.tls)
+        let client = stagesub_migrate::connect(self.admin_url.expose(), &self.tls)
             .await
             .map_err(|e| {
                 BackendError::new(
@@ -338,11 +340,11 @@ impl Backend for PostgresBackend {
     ) -> Result<SessionTarget, BackendError> {
         // Migrations run through the admin connection switched to the tenant role: objects belong to
         // the tenant, and an imported tenant (password unknown) can still be migrated.
-        let mut url =
-            url::Url::parse(&self.admin_url).map_err(|e| db_err("parsing postgres_url", e))?;
+        let mut url = url::Url::parse(self.admin_url.expose())
+            .map_err(|e| db_err("parsing postgres_url", e))?;
         url.set_path(&format!("/{}", db.name));
         Ok(SessionTarget {
-            url: url.to_string(),
+            url: Secret::new(url.to_string()),
             set_role: Some(db.user.clone()),
         })
     }

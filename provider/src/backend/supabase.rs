@@ -42,8 +42,8 @@ fn api(summary: &str, e: ApiError) -> BackendError {
 
 impl SupabaseBackend {
     /// A backend for `organization` at `api_url` with a personal access token.
-    pub fn new(api_url: &str, token: String, organization: String) -> Result<Self, String> {
-        let config = ClientConfig::new(Secret::from(token)).with_api_url(api_url.to_string());
+    pub fn new(api_url: &str, token: Secret, organization: String) -> Result<Self, String> {
+        let config = ClientConfig::new(token).with_api_url(api_url.to_string());
         let client = Client::new(config).map_err(|e| e.to_string())?;
         let cache = client.project_cache(organization.clone());
         Ok(SupabaseBackend {
@@ -127,14 +127,14 @@ impl SupabaseBackend {
             .await
             .map_err(|e| format!("no temporary login role: {e}"))?;
         let target = SessionTarget {
-            url: connection_url(
+            url: Secret::new(connection_url(
                 &login.pooler_user(&db.id, &db.user),
                 Some(login.password.expose()),
                 &db.host,
                 db.port,
                 &db.name,
                 &db.url_params,
-            ),
+            )),
             set_role: None,
         };
         let mut attempt = 0u32;
@@ -430,14 +430,14 @@ impl Backend for SupabaseBackend {
             ));
         }
         Ok(SessionTarget {
-            url: connection_url(
+            url: Secret::new(connection_url(
                 &db.user,
                 Some(pw),
                 &db.host,
                 db.port,
                 &db.name,
                 &db.url_params,
-            ),
+            )),
             set_role: None,
         })
     }

@@ -1,4 +1,5 @@
-//! The schema of `stagesub_orchestra_database`: every attribute with its description and behaviour.
+//! The schema of `stagesub_orchestra_database`: every attribute with its description and behaviour,
+//! and the computed attributes the data source shares with the resource ([`shared_computed`]).
 
 use stagesub_plugin::{Attribute, Block, Schema, Type, Value, timeouts};
 
@@ -10,7 +11,20 @@ fn validated(
     move |v: &Value| v.as_str().map_or(Ok(()), f)
 }
 
-/// The resource schema (shared with the data source, which marks everything computed).
+/// Computed attributes the resource and the data source both have, with the same meaning: the
+/// resource keeps them from state when unknown (except `status`).
+pub(super) fn shared_computed() -> [Attribute; 6] {
+    [
+        Attribute::string("status").computed().description("Backend status: Supabase project status (`ACTIVE_HEALTHY`, `INACTIVE`, ...) or `ACTIVE` / `ARCHIVED`."),
+        Attribute::string("created_at").computed().description("When the database was created (RFC 3339)."),
+        Attribute::number("database_port").computed().description("Port for session-mode connections."),
+        Attribute::string("database_name").computed().description("Database name."),
+        Attribute::string("database_user").computed().description("Database user."),
+        Attribute::string("api_url").computed().description("Supabase only: `https://<ref>.supabase.co`."),
+    ]
+}
+
+/// The resource schema.
 pub fn schema() -> Schema {
     let block = Block::new("A dedicated database for one orchestra: a Supabase project (`supabase` backend) or a database and login role on a Postgres server you own (`postgres` backend). Created, made healthy, migrated and seeded by `terraform apply`.")
         .attribute(Attribute::string("subdomain").required().requires_replace().validate(validated(validation::subdomain))
@@ -42,17 +56,19 @@ pub fn schema() -> Schema {
         .attribute(Attribute::number("database_password_wo_version").optional()
             .description("Change this number to apply a new `database_password_wo`."))
         .attribute(Attribute::string("id").computed().use_state_for_unknown().description("Supabase project ref, or the database name (`postgres` backend)."))
-        .attribute(Attribute::string("status").computed().description("Backend status: Supabase project status (`ACTIVE_HEALTHY`, `INACTIVE`, ...) or `ACTIVE` / `ARCHIVED`."))
-        .attribute(Attribute::string("created_at").computed().use_state_for_unknown().description("When the database was created (RFC 3339)."))
         .attribute(Attribute::string("database_host").computed().use_state_for_unknown().description("Host for session-mode connections."))
-        .attribute(Attribute::number("database_port").computed().use_state_for_unknown().description("Port for session-mode connections."))
-        .attribute(Attribute::string("database_name").computed().use_state_for_unknown().description("Database name."))
-        .attribute(Attribute::string("database_user").computed().use_state_for_unknown().description("Database user."))
         .attribute(Attribute::string("database_url").computed().sensitive().description("Session-mode connection URL an application can use (includes the password unless it is write-only)."))
         .attribute(Attribute::string("pooler_url").computed().sensitive().description("Supabase only: transaction-mode pooler URL (port 6543; no prepared statements)."))
-        .attribute(Attribute::string("api_url").computed().use_state_for_unknown().description("Supabase only: `https://<ref>.supabase.co`."))
         .attribute(Attribute::new("applied_migrations", Type::list(Type::String)).computed()
             .description("Names of the applied migrations, in order. Pending ones show in the plan."))
         .block(timeouts::block(&["create", "update", "delete"], "create 15m, update 15m, delete 10m"));
+    let block = shared_computed().into_iter().fold(block, |block, a| {
+        let a = if a.name == "status" {
+            a
+        } else {
+            a.use_state_for_unknown()
+        };
+        block.attribute(a)
+    });
     Schema { version: 0, block }
 }
