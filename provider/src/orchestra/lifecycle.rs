@@ -302,3 +302,66 @@ fn already_exists(backend: &dyn Backend, spec: &TenantSpec, id: &str) -> Diagnos
     .at(AttributePath::root(attr::SUBDOMAIN))
     .into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stagesub_plugin::Number;
+
+    fn model(password: Option<&str>, version: Option<i64>) -> OrchestraModel {
+        OrchestraModel {
+            database_password: password.map(Secret::from),
+            database_password_wo_version: version.map(Number::Int),
+            ..OrchestraModel::default()
+        }
+    }
+
+    #[test]
+    fn a_new_write_only_version_sets_the_write_only_password_and_keeps_none() {
+        let prior = model(Some("old password 123"), Some(1));
+        let mut state = model(Some("old password 123"), Some(2));
+        let config = OrchestraModel {
+            database_password_wo: Some(Secret::from("write-only password")),
+            ..model(None, Some(2))
+        };
+        let new = choose_password(&prior, &mut state, &config);
+        assert_eq!(new, Some(Secret::from("write-only password")));
+        assert_eq!(state.database_password, None);
+    }
+
+    #[test]
+    fn a_changed_password_is_set_an_unchanged_one_is_not() {
+        let prior = model(Some("old password 123"), None);
+        let mut state = model(None, None);
+        let unchanged = model(Some("old password 123"), None);
+        assert_eq!(choose_password(&prior, &mut state, &unchanged), None);
+        // A password the plan left unknown stays as it was.
+        assert_eq!(state.database_password, prior.database_password);
+        let changed = model(Some("new password 456"), None);
+        assert_eq!(
+            choose_password(&prior, &mut state, &changed),
+            Some(Secret::from("new password 456"))
+        );
+    }
+
+    #[test]
+    fn sql_runs_for_pending_migrations_a_new_seed_or_new_tenant_values() {
+        let prior = OrchestraModel {
+            migrations_dir: Some("m".into()),
+            seed_sql: Some("select 1".into()),
+            applied_migrations: Some(vec!["a".into()]),
+            ..OrchestraModel::default()
+        };
+        let nothing = sql_work(&prior, &prior, false);
+        assert!(!nothing.any_sql() && !nothing.tenant_changed);
+        let renamed = sql_work(&prior, &prior, true);
+        assert_eq!(renamed.seed.as_deref(), Some("select 1"));
+        assert!(!renamed.migrate);
+        let pending = OrchestraModel {
+            applied_migrations: Some(vec!["a".into(), "b".into()]),
+            ..prior.clone()
+        };
+        let work = sql_work(&prior, &pending, false);
+        assert!(work.migrate && work.seed.is_none());
+    }
+}
