@@ -25,6 +25,18 @@ fn bad_values() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "may only contain lowercase letters",
         ),
         (
+            "bidi",
+            "orchestra_name = \"Evil \\u202Egnp.exe\"".into(),
+            "Invalid value for \"orchestra_name\"",
+            "U+202E",
+        ),
+        (
+            "linesep",
+            "orchestra_name = \"Line\\u2028Break\"".into(),
+            "Invalid value for \"orchestra_name\"",
+            "U+2028",
+        ),
+        (
             "control",
             "orchestra_name = \"Tab\\tName\"".into(),
             "Invalid value for \"orchestra_name\"",

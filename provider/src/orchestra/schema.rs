@@ -30,7 +30,7 @@ pub fn schema() -> Schema {
         .attribute(Attribute::string("subdomain").required().requires_replace().validate(validated(validation::subdomain))
             .description("The orchestra's subdomain, a DNS label (3-63 lowercase letters, digits, inner hyphens; not reserved such as `www` or `admin`). Names the Supabase project `orchestra-<subdomain>` or the database `orchestra_<subdomain>`. Changing it replaces the database."))
         .attribute(Attribute::string("orchestra_name").required().validate(validated(validation::orchestra_name))
-            .description("The orchestra's display name, 1-256 characters without control characters. Seed SQL reads it as `current_setting('stagesub.orchestra_name')`. Updated in place."))
+            .description("The orchestra's display name, 1-256 characters without control or invisible format characters (such as bidirectional overrides or line separators). Seed SQL reads it as `current_setting('stagesub.orchestra_name')`. Updated in place."))
         .attribute(Attribute::string("contact_email").optional().validate(validated(validation::contact_email)).description("Contact email of the orchestra, a plain address such as `office@example.org` (`current_setting('stagesub.contact_email')` in seed SQL)."))
         .attribute(Attribute::string("plan").optional().validate(validated(validation::plan)).description("Tenant plan: `free`, `pro` or `enterprise` (`current_setting('stagesub.plan')` in seed SQL)."))
         .attribute(Attribute::string("region").optional().computed().requires_replace().use_state_for_unknown().validate(validated(validation::region))
