@@ -13,7 +13,6 @@ pub mod backend;
 pub mod config;
 pub mod orchestra;
 pub mod tenant_db;
-pub mod validation;
 
 pub use stagesub_supabase::Secret;
 

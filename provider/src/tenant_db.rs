@@ -5,7 +5,9 @@ use std::path::Path;
 
 use stagesub_migrate::{AppliedMigration, ApplyOptions, MigrationSet, TenantValues, TlsOptions};
 
-use crate::backend::{BackendError, SessionTarget, TenantMetadata, TenantSpec};
+use stagesub_tenant::Tenant;
+
+use crate::backend::{BackendError, SessionTarget};
 
 /// Creates the schema and table that hold the tenant values (idempotent).
 const TENANT_DDL: &str = "CREATE SCHEMA IF NOT EXISTS stagesub;
@@ -57,7 +59,7 @@ pub async fn migrate_and_seed(
     tls: &TlsOptions,
     migrations_dir: Option<&str>,
     seed_sql: Option<&str>,
-    spec: &TenantSpec,
+    tenant: &Tenant,
 ) -> Result<Vec<String>, BackendError> {
     let client = open(target, tls).await?;
     if let Some(dir) = migrations_dir {
@@ -73,21 +75,21 @@ pub async fn migrate_and_seed(
     }
     if let Some(sql) = seed_sql.filter(|s| !s.trim().is_empty()) {
         let values = TenantValues {
-            subdomain: spec.subdomain.clone(),
-            orchestra_name: spec.orchestra_name.clone(),
-            contact_email: spec.contact_email.clone(),
-            plan: spec.plan.clone(),
+            subdomain: tenant.subdomain.clone(),
+            orchestra_name: tenant.orchestra_name.clone(),
+            contact_email: tenant.contact_email.clone(),
+            plan: tenant.plan.clone(),
         };
         stagesub_migrate::seed(&client, sql, &values)
             .await
             .map_err(|e| migrate_err("Seed failed", e))?;
     }
-    record(&client, spec).await?;
+    record(&client, tenant).await?;
     history(&client).await
 }
 
 /// Writes the tenant values (bound parameters) into the one row of `stagesub.tenant`.
-async fn record(client: &stagesub_migrate::Client, spec: &TenantSpec) -> Result<(), BackendError> {
+async fn record(client: &stagesub_migrate::Client, tenant: &Tenant) -> Result<(), BackendError> {
     let failed = |e| migrate_err("Cannot record the tenant values in the database", e);
     client.batch_execute(TENANT_DDL).await.map_err(failed)?;
     client
@@ -97,10 +99,10 @@ async fn record(client: &stagesub_migrate::Client, spec: &TenantSpec) -> Result<
              subdomain = EXCLUDED.subdomain, orchestra_name = EXCLUDED.orchestra_name, \
              contact_email = EXCLUDED.contact_email, plan = EXCLUDED.plan, updated_at = now()",
             &[
-                &spec.subdomain,
-                &spec.orchestra_name,
-                &spec.contact_email,
-                &spec.plan,
+                &tenant.subdomain,
+                &tenant.orchestra_name,
+                &tenant.contact_email,
+                &tenant.plan,
             ],
         )
         .await
@@ -113,7 +115,7 @@ async fn record(client: &stagesub_migrate::Client, spec: &TenantSpec) -> Result<
 pub async fn read_tenant(
     target: &SessionTarget,
     tls: &TlsOptions,
-) -> Result<Option<TenantMetadata>, BackendError> {
+) -> Result<Option<Tenant>, BackendError> {
     let client = open(target, tls).await?;
     let failed = |e| migrate_err("Cannot read the tenant values", e);
     let present: bool = client
@@ -126,15 +128,17 @@ pub async fn read_tenant(
     }
     let row = client
         .query_opt(
-            "SELECT orchestra_name, contact_email, plan FROM stagesub.tenant WHERE singleton",
+            "SELECT subdomain, orchestra_name, contact_email, plan FROM stagesub.tenant WHERE singleton",
             &[],
         )
         .await
         .map_err(failed)?;
-    Ok(row.map(|r| TenantMetadata {
-        orchestra_name: r.get(0),
-        contact_email: r.get(1),
-        plan: r.get(2),
+    Ok(row.map(|r| Tenant {
+        subdomain: r.get(0),
+        orchestra_name: r.get(1),
+        contact_email: r.get(2),
+        plan: r.get(3),
+        region: None,
     }))
 }
 

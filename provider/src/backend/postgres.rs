@@ -9,9 +9,11 @@ use stagesub_plugin::Context;
 use tokio::sync::Mutex;
 use tokio_postgres::Client;
 
+use stagesub_tenant::Tenant;
+
 use crate::Secret;
 
-use super::{Backend, BackendError, Database, SessionTarget, TenantMetadata, TenantSpec};
+use super::{Backend, BackendError, Database, DatabaseSpec, SessionTarget};
 
 /// Postgres limits identifiers to 63 bytes.
 const MAX_IDENT: usize = 63;
@@ -127,14 +129,14 @@ impl PostgresBackend {
     async fn write_comment(
         &self,
         name: &str,
-        spec: &TenantSpec,
+        spec: &DatabaseSpec,
         created_at: &str,
     ) -> Result<(), BackendError> {
         let meta = serde_json::json!({"stagesub": {
-            "subdomain": spec.subdomain,
-            "orchestra_name": spec.orchestra_name,
-            "contact_email": spec.contact_email,
-            "plan": spec.plan,
+            "subdomain": spec.tenant.subdomain,
+            "orchestra_name": spec.tenant.orchestra_name,
+            "contact_email": spec.tenant.contact_email,
+            "plan": spec.tenant.plan,
             "created_at": created_at,
         }})
         .to_string();
@@ -199,11 +201,11 @@ impl Backend for PostgresBackend {
     async fn create(
         &self,
         _ctx: &Context,
-        spec: &TenantSpec,
+        spec: &DatabaseSpec,
         password: &str,
         _deadline: Instant,
     ) -> Result<Database, BackendError> {
-        let name = database_name(&spec.subdomain);
+        let name = database_name(&spec.tenant.subdomain);
         self.exec_format(
             "CREATE ROLE %I LOGIN PASSWORD %L",
             &[&name, &scram_verifier(password)],
@@ -283,8 +285,8 @@ impl Backend for PostgresBackend {
         &self,
         _ctx: &Context,
         id: &str,
-        prior: &TenantSpec,
-        spec: &TenantSpec,
+        prior: &DatabaseSpec,
+        spec: &DatabaseSpec,
         new_password: Option<&str>,
         _deadline: Instant,
     ) -> Result<(), BackendError> {
@@ -309,7 +311,7 @@ impl Backend for PostgresBackend {
         self.exec_format("DROP ROLE IF EXISTS %I", &[id]).await
     }
 
-    async fn record_tenant(&self, id: &str, spec: &TenantSpec) -> Result<(), BackendError> {
+    async fn record_tenant(&self, id: &str, spec: &DatabaseSpec) -> Result<(), BackendError> {
         let meta = self.comment(id).await?;
         let created_at = meta["stagesub"]["created_at"]
             .as_str()
@@ -318,18 +320,20 @@ impl Backend for PostgresBackend {
         self.write_comment(id, spec, &created_at).await
     }
 
-    async fn tenant_metadata(
+    async fn recorded_tenant(
         &self,
         db: &Database,
         _tls: &stagesub_migrate::TlsOptions,
-    ) -> Option<TenantMetadata> {
+    ) -> Option<Tenant> {
         let meta = self.comment(&db.id).await.ok()?;
         let s = &meta["stagesub"];
         let get = |k: &str| s[k].as_str().map(str::to_string);
-        Some(TenantMetadata {
-            orchestra_name: get("orchestra_name"),
+        Some(Tenant {
+            subdomain: get("subdomain").or_else(|| db.subdomain.clone())?,
+            orchestra_name: get("orchestra_name")?,
             contact_email: get("contact_email"),
             plan: get("plan"),
+            region: None,
         })
     }
 

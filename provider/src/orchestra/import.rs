@@ -42,10 +42,8 @@ impl OrchestraDatabase {
             enforce_ssl: true,
             ..OrchestraModel::default()
         };
-        if let Some(meta) = backend.tenant_metadata(&db, &self.shared.tls()).await {
-            state.orchestra_name = meta.orchestra_name;
-            state.contact_email = meta.contact_email;
-            state.plan = meta.plan;
+        if let Some(tenant) = backend.recorded_tenant(&db, &self.shared.tls()).await {
+            state.set_tenant(tenant);
         }
         state.fill(&db, None);
         state.applied_migrations = Some(

@@ -8,8 +8,10 @@ use stagesub_plugin::{AttributePath, Context, Diagnostic, Diagnostics, Outcome};
 
 use super::model::{OrchestraModel, attr};
 use super::{OrchestraDatabase, diag, plan};
+use stagesub_tenant::Tenant;
+
 use crate::Secret;
-use crate::backend::{Backend, BackendError, Database, TenantSpec};
+use crate::backend::{Backend, BackendError, Database, DatabaseSpec};
 use crate::tenant_db;
 
 const CREATE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -44,7 +46,7 @@ impl SqlWork {
 }
 
 impl OrchestraDatabase {
-    fn spec(&self, m: &OrchestraModel) -> TenantSpec {
+    fn spec(&self, m: &OrchestraModel) -> DatabaseSpec {
         m.spec(|| self.shared.default_region())
     }
 
@@ -62,7 +64,7 @@ impl OrchestraDatabase {
         };
         let spec = self.spec(&planned);
         let deadline = Instant::now() + planned.timeout("create", CREATE_TIMEOUT);
-        match backend.find(&spec.subdomain).await {
+        match backend.find(&spec.tenant.subdomain).await {
             Ok(Some(id)) => return Outcome::failed(None, already_exists(&*backend, &spec, &id)),
             Ok(None) => {}
             Err(e) => return Outcome::failed(None, diag(e)),
@@ -97,7 +99,7 @@ impl OrchestraDatabase {
                     &self.shared.tls(),
                     state.migrations_dir.as_deref(),
                     state.seed_sql.as_deref(),
-                    &spec,
+                    &spec.tenant,
                 )
                 .await
             }
@@ -163,8 +165,15 @@ impl OrchestraDatabase {
         state.fill(&db, stored.as_ref());
         let applied = if needs_session {
             let password = new_password.or(stored);
-            self.run_sql(&*backend, &db, password.as_ref(), &work, &state, &new)
-                .await
+            self.run_sql(
+                &*backend,
+                &db,
+                password.as_ref(),
+                &work,
+                &state,
+                &new.tenant,
+            )
+            .await
         } else {
             Ok(None)
         };
@@ -192,7 +201,7 @@ impl OrchestraDatabase {
         password: Option<&Secret>,
         work: &SqlWork,
         state: &OrchestraModel,
-        spec: &TenantSpec,
+        tenant: &Tenant,
     ) -> Result<Option<Vec<String>>, BackendError> {
         let target = match backend.session_target(db, password.map(Secret::expose)) {
             Ok(t) => t,
@@ -208,7 +217,7 @@ impl OrchestraDatabase {
             &self.shared.tls(),
             migrations_dir,
             work.seed.as_deref(),
-            spec,
+            tenant,
         )
         .await
         .map(Some)
@@ -294,10 +303,10 @@ async fn read_after_update(
     })
 }
 
-fn already_exists(backend: &dyn Backend, spec: &TenantSpec, id: &str) -> Diagnostics {
+fn already_exists(backend: &dyn Backend, spec: &DatabaseSpec, id: &str) -> Diagnostics {
     Diagnostic::error(
         "The orchestra's database already exists",
-        format!("A {} database for subdomain {:?} exists already (id {id}). stagesub never takes over or overwrites an existing tenant silently. To manage it with Terraform, import it:\n\n  terraform import <resource address> {id}\n\nor add an `import {{ to = <resource address>, id = \"{id}\" }}` block.", backend.kind(), spec.subdomain),
+        format!("A {} database for subdomain {:?} exists already (id {id}). stagesub never takes over or overwrites an existing tenant silently. To manage it with Terraform, import it:\n\n  terraform import <resource address> {id}\n\nor add an `import {{ to = <resource address>, id = \"{id}\" }}` block.", backend.kind(), spec.tenant.subdomain),
     )
     .at(AttributePath::root(attr::SUBDOMAIN))
     .into()

@@ -12,7 +12,9 @@ use stagesub_plugin::timeouts::parse_duration;
 use stagesub_plugin::{Number, Value};
 
 use crate::Secret;
-use crate::backend::{Database, TenantSpec, connection_url};
+use stagesub_tenant::Tenant;
+
+use crate::backend::{Database, DatabaseSpec, connection_url};
 
 /// The attribute names, spelled once.
 pub(crate) mod attr {
@@ -218,19 +220,35 @@ impl OrchestraModel {
         )
     }
 
-    /// The tenant values and settings the backend needs; `default_region` when none is set.
-    pub fn spec(&self, default_region: impl FnOnce() -> String) -> TenantSpec {
-        TenantSpec {
+    /// The tenant, its region resolved to `default_region` when none is set.
+    pub fn tenant(&self, default_region: impl FnOnce() -> String) -> Tenant {
+        Tenant {
             subdomain: self.subdomain.clone().unwrap_or_default(),
             orchestra_name: self.orchestra_name.clone().unwrap_or_default(),
             contact_email: self.contact_email.clone(),
             plan: self.plan.clone(),
-            region: self.region.clone().unwrap_or_else(default_region),
+            region: Some(self.region.clone().unwrap_or_else(default_region)),
+        }
+    }
+
+    /// The tenant and the database settings the backend needs.
+    pub fn spec(&self, default_region: impl FnOnce() -> String) -> DatabaseSpec {
+        DatabaseSpec {
+            tenant: self.tenant(default_region),
             instance_size: self.instance_size.clone(),
             archived: self.archived,
             enforce_ssl: self.enforce_ssl,
             allowed_cidrs: self.allowed_cidrs.clone(),
         }
+    }
+
+    /// Sets the tenant values recorded with a database (import); the subdomain the backend reports
+    /// is kept when there is one.
+    pub fn set_tenant(&mut self, tenant: Tenant) {
+        self.subdomain = self.subdomain.take().or(Some(tenant.subdomain));
+        self.orchestra_name = Some(tenant.orchestra_name);
+        self.contact_email = tenant.contact_email;
+        self.plan = tenant.plan;
     }
 
     /// The `op` timeout (`create`, `update`, `delete`) of the `timeouts` block, or `default`.

@@ -3,12 +3,16 @@
 
 use stagesub_plugin::{Attribute, Block, Schema, Type, Value, timeouts};
 
-use crate::validation;
+use stagesub_tenant::Field;
 
-fn validated(
-    f: fn(&str) -> Result<(), String>,
-) -> impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static {
-    move |v: &Value| v.as_str().map_or(Ok(()), f)
+/// The `stagesub-tenant` rule of `field` as an attribute validator (unknown and null values pass:
+/// they are checked when known).
+fn tenant_rule(field: Field) -> impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static {
+    move |v: &Value| {
+        v.as_str().map_or(Ok(()), |s| {
+            field.validate(s).map_err(|e| e.message().to_string())
+        })
+    }
 }
 
 /// Computed attributes the resource and the data source both have, with the same meaning: the
@@ -27,13 +31,13 @@ pub(super) fn shared_computed() -> [Attribute; 6] {
 /// The resource schema.
 pub fn schema() -> Schema {
     let block = Block::new("A dedicated database for one orchestra: a Supabase project (`supabase` backend) or a database and login role on a Postgres server you own (`postgres` backend). Created, made healthy, migrated and seeded by `terraform apply`.")
-        .attribute(Attribute::string("subdomain").required().requires_replace().validate(validated(validation::subdomain))
+        .attribute(Attribute::string("subdomain").required().requires_replace().validate(tenant_rule(Field::Subdomain))
             .description("The orchestra's subdomain, a DNS label (3-63 lowercase letters, digits, inner hyphens; not reserved such as `www` or `admin`). Names the Supabase project `orchestra-<subdomain>` or the database `orchestra_<subdomain>`. Changing it replaces the database."))
-        .attribute(Attribute::string("orchestra_name").required().validate(validated(validation::orchestra_name))
+        .attribute(Attribute::string("orchestra_name").required().validate(tenant_rule(Field::OrchestraName))
             .description("The orchestra's display name, 1-256 characters without control or invisible format characters (such as bidirectional overrides or line separators). Seed SQL reads it as `current_setting('stagesub.orchestra_name')`. Updated in place."))
-        .attribute(Attribute::string("contact_email").optional().validate(validated(validation::contact_email)).description("Contact email of the orchestra, a plain address such as `office@example.org` (`current_setting('stagesub.contact_email')` in seed SQL)."))
-        .attribute(Attribute::string("plan").optional().validate(validated(validation::plan)).description("Tenant plan: `free`, `pro` or `enterprise` (`current_setting('stagesub.plan')` in seed SQL)."))
-        .attribute(Attribute::string("region").optional().computed().requires_replace().use_state_for_unknown().validate(validated(validation::region))
+        .attribute(Attribute::string("contact_email").optional().validate(tenant_rule(Field::ContactEmail)).description("Contact email of the orchestra, a plain address such as `office@example.org` (`current_setting('stagesub.contact_email')` in seed SQL)."))
+        .attribute(Attribute::string("plan").optional().validate(tenant_rule(Field::Plan)).description("Tenant plan: `free`, `pro` or `enterprise` (`current_setting('stagesub.plan')` in seed SQL)."))
+        .attribute(Attribute::string("region").optional().computed().requires_replace().use_state_for_unknown().validate(tenant_rule(Field::Region))
             .description("Supabase region code (e.g. `eu-central-1`) or smart group (`americas`, `emea`, `apac`). Defaults to the provider's `default_region`. Changing it replaces the database. Not used by the `postgres` backend."))
         .attribute(Attribute::string("instance_size").optional().requires_replace().description("Supabase `desired_instance_size` for the new project (e.g. `micro`, `small`). Changing it replaces the project."))
         .attribute(Attribute::string("migrations_dir").optional()
