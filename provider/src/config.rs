@@ -170,3 +170,34 @@ impl Shared {
         d
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_never_show_in_debug_output() {
+        let shared = Shared::default();
+        let mut config = Value::Object(Default::default());
+        config.set_attr("backend", "postgres");
+        config.set_attr(
+            "postgres_url",
+            "postgres://admin:hunter2-very-secret@db.example.org:5432/postgres",
+        );
+        assert!(!shared.configure(&config).has_errors());
+        let printed = format!("{shared:?}");
+        assert!(printed.contains("db.example.org"), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+
+        let shared = Shared::default();
+        let mut config = Value::Object(Default::default());
+        config.set_attr(
+            "access_token",
+            "sbp_0123456789abcdef0123456789abcdef01234567",
+        );
+        config.set_attr("organization_slug", "org");
+        assert!(!shared.configure(&config).has_errors());
+        let printed = format!("{shared:?}");
+        assert!(!printed.contains("0123456789abcdef"), "{printed}");
+    }
+}
