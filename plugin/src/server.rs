@@ -1,7 +1,10 @@
 //! `tfplugin6.Provider` served over gRPC: decodes requests, applies the framework's rules around the
 //! resource code, and encodes answers. RPCs the framework does not support answer `Unimplemented`.
 
-use std::collections::HashMap;
+mod plan;
+mod registry;
+mod wire;
+
 use std::sync::{Arc, Mutex};
 
 use stagesub_tfplugin6::tfplugin6 as pb;
@@ -10,16 +13,17 @@ use tonic::{Request, Response, Status};
 
 use crate::codec;
 use crate::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::resource::{Context, DataSource, Plan, Provider, Resource};
+use crate::resource::{Context, DataSource, Provider, Resource};
 use crate::schema::Schema;
-use crate::types::Type;
 use crate::value::Value;
+use registry::{Registry, registered};
+use wire::{decode, dv, resp_diags, unimplemented_rpcs};
 
 /// Serves one [`Provider`] over tfplugin6.
 pub struct ProviderService {
     provider: Arc<dyn Provider>,
-    resources: HashMap<String, (Arc<dyn Resource>, Schema, Type)>,
-    data_sources: HashMap<String, (Arc<dyn DataSource>, Schema, Type)>,
+    resources: Registry<dyn Resource>,
+    data_sources: Registry<dyn DataSource>,
     provider_schema: Schema,
     /// Replaced after each `StopProvider` so later calls are not born cancelled.
     cancel: Mutex<CancellationToken>,
@@ -28,64 +32,30 @@ pub struct ProviderService {
 impl std::fmt::Debug for ProviderService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProviderService")
-            .field("resources", &self.resources.keys())
+            .field("resources", &self.resources.names().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
-fn dv(value: &Value, ty: &Type) -> Result<pb::DynamicValue, Status> {
-    let msgpack = codec::to_msgpack(value, ty)
-        .map_err(|e| Status::internal(format!("encoding a value: {e}")))?;
-    Ok(pb::DynamicValue {
-        msgpack,
-        json: Vec::new(),
-    })
-}
-
-fn decode(v: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, Status> {
-    let Some(v) = v else { return Ok(Value::Null) };
-    if !v.msgpack.is_empty() {
-        codec::from_msgpack(&v.msgpack, ty)
-            .map_err(|e| Status::invalid_argument(format!("decoding msgpack: {e}")))
-    } else if !v.json.is_empty() {
-        codec::from_json(&v.json, ty)
-            .map_err(|e| Status::invalid_argument(format!("decoding JSON: {e}")))
-    } else {
-        Ok(Value::Null)
-    }
-}
-
-fn unknown_type(kind: &str, name: &str) -> Diagnostics {
-    Diagnostic::error(
-        format!("Unknown {kind} type"),
-        format!("This provider has no {kind} type {name:?}. Check the spelling and the provider version."),
-    )
-    .into()
-}
-
 impl ProviderService {
     /// Collects the provider's schemas once, at start-up.
     pub fn new(provider: Arc<dyn Provider>) -> Self {
-        let resources = provider
-            .resources()
-            .into_iter()
-            .map(|r| {
-                let s = r.schema();
-                let t = s.value_type();
-                (r.type_name().to_string(), (r, s, t))
-            })
-            .collect();
-        let data_sources = provider
-            .data_sources()
-            .into_iter()
-            .map(|d| {
-                let s = d.schema();
-                let t = s.value_type();
-                (d.type_name().to_string(), (d, s, t))
-            })
-            .collect();
+        let resources = Registry::new(
+            "resource",
+            provider
+                .resources()
+                .into_iter()
+                .map(|r| (r.type_name().to_string(), r.clone(), r.schema())),
+        );
+        let data_sources = Registry::new(
+            "data source",
+            provider
+                .data_sources()
+                .into_iter()
+                .map(|d| (d.type_name().to_string(), d.clone(), d.schema())),
+        );
         let provider_schema = provider.schema();
         ProviderService {
             provider,
@@ -110,98 +80,6 @@ impl ProviderService {
             generate_resource_config: false,
         }
     }
-
-    /// The framework's share of planning: defaults, unknowns for computed values, write-only nulling,
-    /// requires-replace; then the resource's own refinement.
-    async fn plan(
-        &self,
-        r: &dyn Resource,
-        schema: &Schema,
-        prior: Value,
-        proposed: Value,
-        config: Value,
-        private: Vec<u8>,
-    ) -> (Plan, Diagnostics) {
-        let mut planned = proposed;
-        let is_create = prior.is_null();
-        let mut changed = false;
-        for a in &schema.block.attributes {
-            let cfg = config.attr(&a.name);
-            if a.write_only {
-                planned.set_attr(&a.name, Value::Null);
-                continue;
-            }
-            if a.computed && cfg.is_null() {
-                if let Some(d) = &a.default {
-                    planned.set_attr(&a.name, d.clone());
-                } else if is_create {
-                    planned.set_attr(&a.name, Value::Unknown);
-                }
-            }
-            if !is_create
-                && (a.optional || a.required)
-                && planned.attr(&a.name) != prior.attr(&a.name)
-            {
-                changed = true;
-            }
-        }
-        for b in &schema.block.blocks {
-            if !is_create && planned.attr(&b.type_name) != prior.attr(&b.type_name) {
-                changed = true;
-            }
-        }
-        let mut requires_replace = Vec::new();
-        if !is_create {
-            for a in &schema.block.attributes {
-                let cfg = config.attr(&a.name);
-                if changed
-                    && a.computed
-                    && cfg.is_null()
-                    && a.default.is_none()
-                    && !a.use_state_for_unknown
-                {
-                    planned.set_attr(&a.name, Value::Unknown);
-                }
-                if a.requires_replace && planned.attr(&a.name) != prior.attr(&a.name) {
-                    requires_replace.push(AttributePath::root(&a.name));
-                }
-            }
-        }
-        let mut plan = Plan {
-            prior,
-            config,
-            planned,
-            requires_replace,
-            private,
-        };
-        let diags = r.modify_plan(&self.ctx(), &mut plan).await;
-        schema.block.null_write_only(&mut plan.planned);
-        (plan, diags)
-    }
-}
-
-fn resp_diags<T>(diags: &Diagnostics, f: impl FnOnce(Vec<pb::Diagnostic>) -> T) -> RpcResult<T> {
-    Ok(Response::new(f(diags.to_proto())))
-}
-
-macro_rules! unimplemented_rpcs {
-    ($($name:ident($req:ty) -> $resp:ty;)*) => {
-        $(
-            // Written out as async_trait would expand it: attribute macros do not see inside macro_rules.
-            fn $name<'life0, 'async_trait>(
-                &'life0 self,
-                _request: Request<$req>,
-            ) -> std::pin::Pin<Box<dyn std::future::Future<Output = RpcResult<$resp>> + Send + 'async_trait>>
-            where
-                'life0: 'async_trait,
-                Self: 'async_trait,
-            {
-                Box::pin(async move {
-                    Err(Status::unimplemented(concat!(stringify!($name), " is not supported by this provider")))
-                })
-            }
-        )*
-    };
 }
 
 type BoxStream<T> =
@@ -221,14 +99,14 @@ impl pb::provider_server::Provider for ProviderService {
             server_capabilities: Some(Self::capabilities()),
             resources: self
                 .resources
-                .keys()
+                .names()
                 .map(|k| pb::get_metadata::ResourceMetadata {
                     type_name: k.clone(),
                 })
                 .collect(),
             data_sources: self
                 .data_sources
-                .keys()
+                .names()
                 .map(|k| pb::get_metadata::DataSourceMetadata {
                     type_name: k.clone(),
                 })
@@ -243,16 +121,8 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> RpcResult<pb::get_provider_schema::Response> {
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(self.provider_schema.to_proto()),
-            resource_schemas: self
-                .resources
-                .iter()
-                .map(|(k, (_, s, _))| (k.clone(), s.to_proto()))
-                .collect(),
-            data_source_schemas: self
-                .data_sources
-                .iter()
-                .map(|(k, (_, s, _))| (k.clone(), s.to_proto()))
-                .collect(),
+            resource_schemas: self.resources.schemas(),
+            data_source_schemas: self.data_sources.schemas(),
             server_capabilities: Some(Self::capabilities()),
             ..Default::default()
         }))
@@ -281,11 +151,10 @@ impl pb::provider_server::Provider for ProviderService {
         r: Request<pb::validate_resource_config::Request>,
     ) -> RpcResult<pb::validate_resource_config::Response> {
         let r = r.into_inner();
-        let Some((res, schema, ty)) = self.resources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| {
-                pb::validate_resource_config::Response { diagnostics }
-            });
-        };
+        let entry = registered!(self.resources, &r.type_name);
+        let res = &entry.imp;
+        let schema = &entry.schema;
+        let ty = &entry.ty;
         let config = decode(r.config.as_ref(), ty)?;
         let mut diags = Diagnostics::default();
         schema
@@ -319,11 +188,9 @@ impl pb::provider_server::Provider for ProviderService {
         r: Request<pb::validate_data_resource_config::Request>,
     ) -> RpcResult<pb::validate_data_resource_config::Response> {
         let r = r.into_inner();
-        let Some((_, schema, ty)) = self.data_sources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("data source", &r.type_name), |diagnostics| {
-                pb::validate_data_resource_config::Response { diagnostics }
-            });
-        };
+        let entry = registered!(self.data_sources, &r.type_name);
+        let schema = &entry.schema;
+        let ty = &entry.ty;
         let config = decode(r.config.as_ref(), ty)?;
         let mut diags = Diagnostics::default();
         schema
@@ -339,14 +206,9 @@ impl pb::provider_server::Provider for ProviderService {
         r: Request<pb::upgrade_resource_state::Request>,
     ) -> RpcResult<pb::upgrade_resource_state::Response> {
         let r = r.into_inner();
-        let Some((_, schema, ty)) = self.resources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| {
-                pb::upgrade_resource_state::Response {
-                    upgraded_state: None,
-                    diagnostics,
-                }
-            });
-        };
+        let entry = registered!(self.resources, &r.type_name);
+        let schema = &entry.schema;
+        let ty = &entry.ty;
         let fail = |summary: &str, detail: String| {
             let d: Diagnostics = Diagnostic::error(summary, detail).into();
             resp_diags(&d, |diagnostics| pb::upgrade_resource_state::Response {
@@ -408,14 +270,10 @@ impl pb::provider_server::Provider for ProviderService {
         r: Request<pb::read_resource::Request>,
     ) -> RpcResult<pb::read_resource::Response> {
         let r = r.into_inner();
-        let Some((res, schema, ty)) = self.resources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| {
-                pb::read_resource::Response {
-                    diagnostics,
-                    ..Default::default()
-                }
-            });
-        };
+        let entry = registered!(self.resources, &r.type_name);
+        let res = &entry.imp;
+        let schema = &entry.schema;
+        let ty = &entry.ty;
         let state = decode(r.current_state.as_ref(), ty)?;
         let out = res.read(&self.ctx(), &state, &r.private).await;
         let mut new_state = out.state.unwrap_or(Value::Null);
@@ -433,14 +291,10 @@ impl pb::provider_server::Provider for ProviderService {
         r: Request<pb::plan_resource_change::Request>,
     ) -> RpcResult<pb::plan_resource_change::Response> {
         let r = r.into_inner();
-        let Some((res, schema, ty)) = self.resources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| {
-                pb::plan_resource_change::Response {
-                    diagnostics,
-                    ..Default::default()
-                }
-            });
-        };
+        let entry = registered!(self.resources, &r.type_name);
+        let res = &entry.imp;
+        let schema = &entry.schema;
+        let ty = &entry.ty;
         let prior = decode(r.prior_state.as_ref(), ty)?;
         let proposed = decode(r.proposed_new_state.as_ref(), ty)?;
         let config = decode(r.config.as_ref(), ty)?;
@@ -453,16 +307,16 @@ impl pb::provider_server::Provider for ProviderService {
                 ..Default::default()
             }));
         }
-        let (plan, diags) = self
-            .plan(
-                res.as_ref(),
-                schema,
-                prior,
-                proposed,
-                config,
-                r.prior_private,
-            )
-            .await;
+        let (plan, diags) = plan::plan(
+            &self.ctx(),
+            res.as_ref(),
+            schema,
+            prior,
+            proposed,
+            config,
+            r.prior_private,
+        )
+        .await;
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state: Some(dv(&plan.planned, ty)?),
             requires_replace: plan
@@ -481,14 +335,10 @@ impl pb::provider_server::Provider for ProviderService {
         r: Request<pb::apply_resource_change::Request>,
     ) -> RpcResult<pb::apply_resource_change::Response> {
         let r = r.into_inner();
-        let Some((res, schema, ty)) = self.resources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| {
-                pb::apply_resource_change::Response {
-                    diagnostics,
-                    ..Default::default()
-                }
-            });
-        };
+        let entry = registered!(self.resources, &r.type_name);
+        let res = &entry.imp;
+        let schema = &entry.schema;
+        let ty = &entry.ty;
         let prior = decode(r.prior_state.as_ref(), ty)?;
         let planned = decode(r.planned_state.as_ref(), ty)?;
         let config = decode(r.config.as_ref(), ty)?;
@@ -528,14 +378,10 @@ impl pb::provider_server::Provider for ProviderService {
         r: Request<pb::import_resource_state::Request>,
     ) -> RpcResult<pb::import_resource_state::Response> {
         let r = r.into_inner();
-        let Some((res, schema, ty)) = self.resources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("resource", &r.type_name), |diagnostics| {
-                pb::import_resource_state::Response {
-                    diagnostics,
-                    ..Default::default()
-                }
-            });
-        };
+        let entry = registered!(self.resources, &r.type_name);
+        let res = &entry.imp;
+        let schema = &entry.schema;
+        let ty = &entry.ty;
         let out = res.import(&self.ctx(), &r.id).await;
         let imported_resources = match out.state {
             Some(mut state) if !out.diagnostics.has_errors() => {
@@ -561,14 +407,9 @@ impl pb::provider_server::Provider for ProviderService {
         r: Request<pb::read_data_source::Request>,
     ) -> RpcResult<pb::read_data_source::Response> {
         let r = r.into_inner();
-        let Some((ds, _, ty)) = self.data_sources.get(&r.type_name) else {
-            return resp_diags(&unknown_type("data source", &r.type_name), |diagnostics| {
-                pb::read_data_source::Response {
-                    diagnostics,
-                    ..Default::default()
-                }
-            });
-        };
+        let entry = registered!(self.data_sources, &r.type_name);
+        let ds = &entry.imp;
+        let ty = &entry.ty;
         let config = decode(r.config.as_ref(), ty)?;
         let out = ds.read(&self.ctx(), &config).await;
         Ok(Response::new(pb::read_data_source::Response {

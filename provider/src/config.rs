@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use stagesub_migrate::TlsOptions;
 use stagesub_plugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Value};
 
+use crate::Secret;
 use crate::backend::postgres::PostgresBackend;
 use crate::backend::supabase::SupabaseBackend;
 use crate::backend::{Backend, BackendError};
@@ -83,8 +84,8 @@ impl Shared {
             // Values from other resources are unknown during plan: nothing to build yet.
             return d;
         }
-        let token = setting(config, "access_token", "SUPABASE_ACCESS_TOKEN");
-        let pg_url = setting(config, "postgres_url", "STAGESUB_POSTGRES_URL");
+        let token = setting(config, "access_token", "SUPABASE_ACCESS_TOKEN").map(Secret::from);
+        let pg_url = setting(config, "postgres_url", "STAGESUB_POSTGRES_URL").map(Secret::from);
         let kind = setting(config, "backend", "STAGESUB_BACKEND").or_else(|| {
             if token.is_some() {
                 Some("supabase".into())
@@ -167,5 +168,36 @@ impl Shared {
             refresh_migrations,
         });
         d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_never_show_in_debug_output() {
+        let shared = Shared::default();
+        let mut config = Value::Object(Default::default());
+        config.set_attr("backend", "postgres");
+        config.set_attr(
+            "postgres_url",
+            "postgres://admin:hunter2-very-secret@db.example.org:5432/postgres",
+        );
+        assert!(!shared.configure(&config).has_errors());
+        let printed = format!("{shared:?}");
+        assert!(printed.contains("db.example.org"), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+
+        let shared = Shared::default();
+        let mut config = Value::Object(Default::default());
+        config.set_attr(
+            "access_token",
+            "sbp_0123456789abcdef0123456789abcdef01234567",
+        );
+        config.set_attr("organization_slug", "org");
+        assert!(!shared.configure(&config).has_errors());
+        let printed = format!("{shared:?}");
+        assert!(!printed.contains("0123456789abcdef"), "{printed}");
     }
 }

@@ -3,18 +3,18 @@
 //! - [`config`]: provider settings (attributes or environment) and the backend they select.
 //! - [`backend`]: where databases live: [`backend::supabase`] (Management API) or
 //!   [`backend::postgres`] (a server the operator owns).
-//! - [`orchestra`]: resource `stagesub_orchestra_database`; [`data_source`]: its data source.
+//! - [`orchestra`]: resource and data source `stagesub_orchestra_database`, with its typed model.
 //! - [`tenant_db`]: migrations, seed and history inside a tenant database (via `stagesub-migrate`).
-//! - [`validation`]: subdomain and orchestra-name rules.
+//! - [`Secret`]: tokens, passwords and URLs with credentials, never printed.
 //!
 //! The protocol work is done by `stagesub-plugin`; this crate is resource logic only.
 
 pub mod backend;
 pub mod config;
-pub mod data_source;
 pub mod orchestra;
 pub mod tenant_db;
-pub mod validation;
+
+pub use stagesub_supabase::Secret;
 
 use std::sync::Arc;
 
@@ -46,8 +46,8 @@ impl Provider for StagesubProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![Arc::new(data_source::OrchestraDatabaseData::new(
-            self.shared.clone(),
-        ))]
+        vec![Arc::new(
+            orchestra::data_source::OrchestraDatabaseData::new(self.shared.clone()),
+        )]
     }
 }

@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
-use stagesub_migrate::{ApplyOptions, MigrationSet, TenantValues, TlsOptions};
+use stagesub_migrate::{AppliedMigration, ApplyOptions, MigrationSet, TenantValues, TlsOptions};
 
-use crate::backend::{BackendError, SessionTarget, TenantMetadata, TenantSpec};
+use stagesub_tenant::Tenant;
+
+use crate::backend::{BackendError, SessionTarget};
 
 /// Creates the schema and table that hold the tenant values (idempotent).
 const TENANT_DDL: &str = "CREATE SCHEMA IF NOT EXISTS stagesub;
@@ -28,7 +30,7 @@ async fn open(
     target: &SessionTarget,
     tls: &TlsOptions,
 ) -> Result<stagesub_migrate::Client, BackendError> {
-    let client = stagesub_migrate::connect(&target.url, tls)
+    let client = stagesub_migrate::connect(target.url.expose(), tls)
         .await
         .map_err(|e| migrate_err("Cannot connect to the orchestra's database", e))?;
     if let Some(role) = &target.set_role {
@@ -57,11 +59,15 @@ pub async fn migrate_and_seed(
     tls: &TlsOptions,
     migrations_dir: Option<&str>,
     seed_sql: Option<&str>,
-    spec: &TenantSpec,
+    tenant: &Tenant,
 ) -> Result<Vec<String>, BackendError> {
     let client = open(target, tls).await?;
     if let Some(dir) = migrations_dir {
         let set = load(dir)?;
+        let rows = stagesub_migrate::applied(&client)
+            .await
+            .map_err(|e| migrate_err("Cannot read the migration history", e))?;
+        refuse_missing(&set, &rows, dir)?;
         let options = ApplyOptions::default();
         stagesub_migrate::apply(&client, &set, &options)
             .await
@@ -69,21 +75,21 @@ pub async fn migrate_and_seed(
     }
     if let Some(sql) = seed_sql.filter(|s| !s.trim().is_empty()) {
         let values = TenantValues {
-            subdomain: spec.subdomain.clone(),
-            orchestra_name: spec.orchestra_name.clone(),
-            contact_email: spec.contact_email.clone(),
-            plan: spec.plan.clone(),
+            subdomain: tenant.subdomain.clone(),
+            orchestra_name: tenant.orchestra_name.clone(),
+            contact_email: tenant.contact_email.clone(),
+            plan: tenant.plan.clone(),
         };
         stagesub_migrate::seed(&client, sql, &values)
             .await
             .map_err(|e| migrate_err("Seed failed", e))?;
     }
-    record(&client, spec).await?;
+    record(&client, tenant).await?;
     history(&client).await
 }
 
 /// Writes the tenant values (bound parameters) into the one row of `stagesub.tenant`.
-async fn record(client: &stagesub_migrate::Client, spec: &TenantSpec) -> Result<(), BackendError> {
+async fn record(client: &stagesub_migrate::Client, tenant: &Tenant) -> Result<(), BackendError> {
     let failed = |e| migrate_err("Cannot record the tenant values in the database", e);
     client.batch_execute(TENANT_DDL).await.map_err(failed)?;
     client
@@ -93,10 +99,10 @@ async fn record(client: &stagesub_migrate::Client, spec: &TenantSpec) -> Result<
              subdomain = EXCLUDED.subdomain, orchestra_name = EXCLUDED.orchestra_name, \
              contact_email = EXCLUDED.contact_email, plan = EXCLUDED.plan, updated_at = now()",
             &[
-                &spec.subdomain,
-                &spec.orchestra_name,
-                &spec.contact_email,
-                &spec.plan,
+                &tenant.subdomain,
+                &tenant.orchestra_name,
+                &tenant.contact_email,
+                &tenant.plan,
             ],
         )
         .await
@@ -109,7 +115,7 @@ async fn record(client: &stagesub_migrate::Client, spec: &TenantSpec) -> Result<
 pub async fn read_tenant(
     target: &SessionTarget,
     tls: &TlsOptions,
-) -> Result<Option<TenantMetadata>, BackendError> {
+) -> Result<Option<Tenant>, BackendError> {
     let client = open(target, tls).await?;
     let failed = |e| migrate_err("Cannot read the tenant values", e);
     let present: bool = client
@@ -122,15 +128,17 @@ pub async fn read_tenant(
     }
     let row = client
         .query_opt(
-            "SELECT orchestra_name, contact_email, plan FROM stagesub.tenant WHERE singleton",
+            "SELECT subdomain, orchestra_name, contact_email, plan FROM stagesub.tenant WHERE singleton",
             &[],
         )
         .await
         .map_err(failed)?;
-    Ok(row.map(|r| TenantMetadata {
-        orchestra_name: r.get(0),
-        contact_email: r.get(1),
-        plan: r.get(2),
+    Ok(row.map(|r| Tenant {
+        subdomain: r.get(0),
+        orchestra_name: r.get(1),
+        contact_email: r.get(2),
+        plan: r.get(3),
+        region: None,
     }))
 }
 
@@ -141,10 +149,61 @@ pub struct History {
     pub names: Vec<String>,
     /// Why an applied migration's file no longer matches its history row, if one does not.
     pub modified: Option<String>,
+    /// Applied migrations whose files are gone from `migrations_dir`, in history order.
+    pub missing: Vec<String>,
+}
+
+/// The applied migrations (of `set`'s layout) that `set` no longer has: a deleted migration folder
+/// or file. Compared by version, as applying does (for Prisma the version is the folder name).
+pub fn missing_files(set: &MigrationSet, applied: &[AppliedMigration]) -> Vec<String> {
+    applied
+        .iter()
+        .filter(|a| a.layout == set.layout)
+        .filter(|a| !set.migrations.iter().any(|m| m.version == a.version))
+        .map(|a| a.name.clone())
+        .collect()
+}
+
+/// Refuses to apply new migrations on top of a history whose files are partly gone: what is
+/// applied could no longer be rebuilt from the folder. Nothing pending: nothing to refuse (the
+/// plan warns).
+fn refuse_missing(
+    set: &MigrationSet,
+    applied: &[AppliedMigration],
+    dir: &str,
+) -> Result<(), BackendError> {
+    let missing = missing_files(set, applied);
+    if missing.is_empty() || set.pending(applied).is_empty() {
+        return Ok(());
+    }
+    Err(BackendError::new(
+        "An applied migration is missing",
+        format!(
+            "{} no longer in migrations_dir {dir:?}, so the pending migrations are not applied. {MISSING_ADVICE}",
+            missing_list(&missing)
+        ),
+    ))
+}
+
+/// What to do about a deleted applied migration.
+pub const MISSING_ADVICE: &str = "Applied migrations must stay in the folder: restore the file as it was applied; to undo a migration, write a new one that reverts it.";
+
+/// ``Migration `a` was applied but is`` / ``Migrations `a`, `b` were applied but are``.
+pub fn missing_list(missing: &[String]) -> String {
+    let names = missing
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if missing.len() == 1 {
+        format!("Migration {names} was applied to this database but is")
+    } else {
+        format!("Migrations {names} were applied to this database but are")
+    }
 }
 
 /// The applied migration names (one query), and whether the files in `migrations_dir` still match
-/// what was applied: an edited applied migration is found at refresh, before any apply.
+/// what was applied: an edited or deleted applied migration is found at refresh, before any apply.
 pub async fn applied(
     target: &SessionTarget,
     tls: &TlsOptions,
@@ -154,15 +213,19 @@ pub async fn applied(
     let rows = stagesub_migrate::applied(&client)
         .await
         .map_err(|e| migrate_err("Cannot read the migration history", e))?;
-    let modified = match migrations_dir.map(load) {
-        Some(Ok(set)) => stagesub_migrate::verify_unchanged(&set, &rows)
-            .err()
-            .map(|e| e.to_string()),
-        _ => None,
+    let (modified, missing) = match migrations_dir.map(load) {
+        Some(Ok(set)) => (
+            stagesub_migrate::verify_unchanged(&set, &rows)
+                .err()
+                .map(|e| e.to_string()),
+            missing_files(&set, &rows),
+        ),
+        _ => (None, Vec::new()),
     };
     Ok(History {
         names: rows.into_iter().map(|m| m.name).collect(),
         modified,
+        missing,
     })
 }
 
@@ -171,4 +234,60 @@ async fn history(client: &stagesub_migrate::Client) -> Result<Vec<String>, Backe
         .await
         .map_err(|e| migrate_err("Cannot read the migration history", e))?;
     Ok(rows.into_iter().map(|m| m.name).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stagesub_migrate::Layout;
+
+    fn row(name: &str, version: &str, layout: Layout) -> AppliedMigration {
+        AppliedMigration {
+            name: name.into(),
+            version: version.into(),
+            layout,
+            checksum: None,
+            statements: None,
+        }
+    }
+
+    #[test]
+    fn missing_files_compare_versions_of_the_same_layout() {
+        let set = MigrationSet::embedded(
+            Layout::Supabase,
+            &[
+                ("20240101000000_init", "select 1;"),
+                ("20240301000000_new", "select 2;"),
+            ],
+        )
+        .unwrap();
+        let applied = [
+            row("20240101000000_renamed", "20240101000000", Layout::Supabase),
+            row("20240201000000_gone", "20240201000000", Layout::Supabase),
+            row(
+                "20240101000000_other",
+                "20240101000000_other",
+                Layout::Prisma,
+            ),
+        ];
+        // Same version under another name is the same migration; the Prisma table is not this layout's.
+        assert_eq!(missing_files(&set, &applied), ["20240201000000_gone"]);
+        let refused = refuse_missing(&set, &applied, "/m").unwrap_err();
+        assert!(
+            refused
+                .detail
+                .contains("Migration `20240201000000_gone` was applied"),
+            "{}",
+            refused.detail
+        );
+        // Nothing pending: nothing to refuse (the plan warns).
+        let pending_none = [row(
+            "20240301000000_new",
+            "20240301000000",
+            Layout::Supabase,
+        )];
+        let all = [&applied[..], &pending_none[..]].concat();
+        assert!(refuse_missing(&set, &all, "/m").is_ok());
+        assert!(missing_list(&["a".into(), "b".into()]).starts_with("Migrations `a`, `b` were"));
+    }
 }

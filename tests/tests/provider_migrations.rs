@@ -9,30 +9,10 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{PgTenants, Standin, orchestra, postgres_provider, state_str, try_query};
+use common::{PgTenants, Standin, app, orchestra, postgres_provider, state_str, try_query};
 use serde_json::Value;
-use stagesub_acceptance::{Terraform, hcl_string, repo_root};
+use stagesub_acceptance::{Terraform, hcl_string};
 use supabase_standin::FaultsPatch;
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// Copies fixture app `name` into the Terraform folder (tests add and break migrations in the copy).
-fn app(tf: &Terraform, name: &str) -> PathBuf {
-    let to = tf.workdir().join(name);
-    copy_dir(&repo_root().join("tests/fixtures").join(name), &to);
-    to
-}
 
 fn tenants_hcl(subs: &[String], migrations: &Path, seed_file: &str) -> String {
     subs.iter()

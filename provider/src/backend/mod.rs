@@ -9,19 +9,17 @@ use std::time::Instant;
 use stagesub_migrate::TlsOptions;
 use stagesub_plugin::Context;
 
-/// The tenant values a backend needs.
+use stagesub_tenant::Tenant;
+
+use crate::Secret;
+use crate::config::DEFAULT_REGION;
+
+/// What a backend creates or changes: the tenant (values and rules of crate `stagesub-tenant`) and
+/// the database settings the resource adds around it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TenantSpec {
-    /// DNS label naming the orchestra.
-    pub subdomain: String,
-    /// Display name.
-    pub orchestra_name: String,
-    /// Contact email.
-    pub contact_email: Option<String>,
-    /// Plan label.
-    pub plan: Option<String>,
-    /// Region code or smart group (Supabase).
-    pub region: String,
+pub struct DatabaseSpec {
+    /// The tenant; its `region` is resolved (the provider's default when the resource sets none).
+    pub tenant: Tenant,
     /// Supabase `desired_instance_size`.
     pub instance_size: Option<String>,
     /// Paused / connections blocked.
@@ -30,6 +28,13 @@ pub struct TenantSpec {
     pub enforce_ssl: bool,
     /// Supabase network restrictions; `None` = unrestricted.
     pub allowed_cidrs: Option<Vec<String>>,
+}
+
+impl DatabaseSpec {
+    /// The region code or smart group (Supabase): the tenant's, else [`DEFAULT_REGION`].
+    pub fn region(&self) -> &str {
+        self.tenant.region.as_deref().unwrap_or(DEFAULT_REGION)
+    }
 }
 
 /// An orchestra database as the backend sees it.
@@ -63,22 +68,11 @@ pub struct Database {
     pub subdomain: Option<String>,
 }
 
-/// Tenant values kept with the database.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TenantMetadata {
-    /// Display name.
-    pub orchestra_name: Option<String>,
-    /// Contact email.
-    pub contact_email: Option<String>,
-    /// Plan label.
-    pub plan: Option<String>,
-}
-
 /// How to open a session for migrations and seed.
 #[derive(Debug, Clone)]
 pub struct SessionTarget {
-    /// Connection URL (contains credentials: never log it).
-    pub url: String,
+    /// Connection URL (contains credentials).
+    pub url: Secret,
     /// Role to `SET ROLE` to after connecting, so objects belong to the tenant.
     pub set_role: Option<String>,
 }
@@ -118,7 +112,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     async fn create(
         &self,
         ctx: &Context,
-        spec: &TenantSpec,
+        spec: &DatabaseSpec,
         password: &str,
         deadline: Instant,
     ) -> Result<Database, BackendError>;
@@ -136,8 +130,8 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         &self,
         ctx: &Context,
         id: &str,
-        prior: &TenantSpec,
-        spec: &TenantSpec,
+        prior: &DatabaseSpec,
+        spec: &DatabaseSpec,
         new_password: Option<&str>,
         deadline: Instant,
     ) -> Result<(), BackendError>;
@@ -146,13 +140,13 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     async fn delete(&self, ctx: &Context, id: &str, deadline: Instant) -> Result<(), BackendError>;
 
     /// Records the tenant's values with the database, so `terraform import` can read them back.
-    async fn record_tenant(&self, _id: &str, _spec: &TenantSpec) -> Result<(), BackendError> {
+    async fn record_tenant(&self, _id: &str, _spec: &DatabaseSpec) -> Result<(), BackendError> {
         Ok(())
     }
 
-    /// Tenant values recorded with the database (by [`Backend::record_tenant`] or in its
-    /// `stagesub.tenant` table), if they can be read; `tls` applies when that needs a connection.
-    async fn tenant_metadata(&self, _db: &Database, _tls: &TlsOptions) -> Option<TenantMetadata> {
+    /// The tenant recorded with the database (by [`Backend::record_tenant`] or in its
+    /// `stagesub.tenant` table), if it can be read; `tls` applies when that needs a connection.
+    async fn recorded_tenant(&self, _db: &Database, _tls: &TlsOptions) -> Option<Tenant> {
         None
     }
 

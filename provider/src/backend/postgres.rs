@@ -9,7 +9,11 @@ use stagesub_plugin::Context;
 use tokio::sync::Mutex;
 use tokio_postgres::Client;
 
-use super::{Backend, BackendError, Database, SessionTarget, TenantMetadata, TenantSpec};
+use stagesub_tenant::Tenant;
+
+use crate::Secret;
+
+use super::{Backend, BackendError, Database, DatabaseSpec, SessionTarget};
 
 /// Postgres limits identifiers to 63 bytes.
 const MAX_IDENT: usize = 63;
@@ -27,7 +31,7 @@ pub fn database_name(subdomain: &str) -> String {
 
 /// A Postgres server reached with an admin URL.
 pub struct PostgresBackend {
-    admin_url: String,
+    admin_url: Secret,
     tls: TlsOptions,
     host: String,
     port: i64,
@@ -38,7 +42,7 @@ pub struct PostgresBackend {
 impl std::fmt::Debug for PostgresBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresBackend")
-            .field("admin_url", &redact_url(&self.admin_url))
+            .field("admin_url", &redact_url(self.admin_url.expose()))
             .finish_non_exhaustive()
     }
 }
@@ -49,8 +53,8 @@ fn db_err(action: &str, e: impl std::fmt::Display) -> BackendError {
 
 impl PostgresBackend {
     /// A backend for the server behind `admin_url` (`postgres://user:pw@host:port/db?sslmode=..`).
-    pub fn new(admin_url: &str, tls: TlsOptions) -> Result<Self, String> {
-        let parsed = url::Url::parse(admin_url).map_err(|e| format!("postgres_url is not a valid URL ({e}): expected postgres://user:password@host:5432/postgres"))?;
+    pub fn new(admin_url: &Secret, tls: TlsOptions) -> Result<Self, String> {
+        let parsed = url::Url::parse(admin_url.expose()).map_err(|e| format!("postgres_url is not a valid URL ({e}): expected postgres://user:password@host:5432/postgres"))?;
         if !matches!(parsed.scheme(), "postgres" | "postgresql") {
             return Err("postgres_url must start with postgres:// or postgresql://".into());
         }
@@ -67,7 +71,7 @@ impl PostgresBackend {
             .collect::<Vec<_>>()
             .join("&");
         Ok(PostgresBackend {
-            admin_url: admin_url.to_string(),
+            admin_url: admin_url.clone(),
             tls,
             host,
             port,
@@ -81,7 +85,7 @@ impl PostgresBackend {
         if let Some(c) = guard.as_ref().filter(|c| !c.is_closed()) {
             return Ok(c.clone());
         }
-        let client = stagesub_migrate::connect(&self.admin_url, &self.tls)
+        let client = stagesub_migrate::connect(self.admin_url.expose(), &self.tls)
             .await
             .map_err(|e| {
                 BackendError::new(
@@ -125,14 +129,14 @@ impl PostgresBackend {
     async fn write_comment(
         &self,
         name: &str,
-        spec: &TenantSpec,
+        spec: &DatabaseSpec,
         created_at: &str,
     ) -> Result<(), BackendError> {
         let meta = serde_json::json!({"stagesub": {
-            "subdomain": spec.subdomain,
-            "orchestra_name": spec.orchestra_name,
-            "contact_email": spec.contact_email,
-            "plan": spec.plan,
+            "subdomain": spec.tenant.subdomain,
+            "orchestra_name": spec.tenant.orchestra_name,
+            "contact_email": spec.tenant.contact_email,
+            "plan": spec.tenant.plan,
             "created_at": created_at,
         }})
         .to_string();
@@ -197,11 +201,11 @@ impl Backend for PostgresBackend {
     async fn create(
         &self,
         _ctx: &Context,
-        spec: &TenantSpec,
+        spec: &DatabaseSpec,
         password: &str,
         _deadline: Instant,
     ) -> Result<Database, BackendError> {
-        let name = database_name(&spec.subdomain);
+        let name = database_name(&spec.tenant.subdomain);
         self.exec_format(
             "CREATE ROLE %I LOGIN PASSWORD %L",
             &[&name, &scram_verifier(password)],
@@ -281,8 +285,8 @@ impl Backend for PostgresBackend {
         &self,
         _ctx: &Context,
         id: &str,
-        prior: &TenantSpec,
-        spec: &TenantSpec,
+        prior: &DatabaseSpec,
+        spec: &DatabaseSpec,
         new_password: Option<&str>,
         _deadline: Instant,
     ) -> Result<(), BackendError> {
@@ -307,7 +311,7 @@ impl Backend for PostgresBackend {
         self.exec_format("DROP ROLE IF EXISTS %I", &[id]).await
     }
 
-    async fn record_tenant(&self, id: &str, spec: &TenantSpec) -> Result<(), BackendError> {
+    async fn record_tenant(&self, id: &str, spec: &DatabaseSpec) -> Result<(), BackendError> {
         let meta = self.comment(id).await?;
         let created_at = meta["stagesub"]["created_at"]
             .as_str()
@@ -316,18 +320,20 @@ impl Backend for PostgresBackend {
         self.write_comment(id, spec, &created_at).await
     }
 
-    async fn tenant_metadata(
+    async fn recorded_tenant(
         &self,
         db: &Database,
         _tls: &stagesub_migrate::TlsOptions,
-    ) -> Option<TenantMetadata> {
+    ) -> Option<Tenant> {
         let meta = self.comment(&db.id).await.ok()?;
         let s = &meta["stagesub"];
         let get = |k: &str| s[k].as_str().map(str::to_string);
-        Some(TenantMetadata {
-            orchestra_name: get("orchestra_name"),
+        Some(Tenant {
+            subdomain: get("subdomain").or_else(|| db.subdomain.clone())?,
+            orchestra_name: get("orchestra_name")?,
             contact_email: get("contact_email"),
             plan: get("plan"),
+            region: None,
         })
     }
 
@@ -338,11 +344,11 @@ impl Backend for PostgresBackend {
     ) -> Result<SessionTarget, BackendError> {
         // Migrations run through the admin connection switched to the tenant role: objects belong to
         // the tenant, and an imported tenant (password unknown) can still be migrated.
-        let mut url =
-            url::Url::parse(&self.admin_url).map_err(|e| db_err("parsing postgres_url", e))?;
+        let mut url = url::Url::parse(self.admin_url.expose())
+            .map_err(|e| db_err("parsing postgres_url", e))?;
         url.set_path(&format!("/{}", db.name));
         Ok(SessionTarget {
-            url: url.to_string(),
+            url: Secret::new(url.to_string()),
             set_role: Some(db.user.clone()),
         })
     }

@@ -17,10 +17,9 @@ use stagesub_supabase::{
 };
 
 use stagesub_migrate::TlsOptions;
+use stagesub_tenant::Tenant;
 
-use super::{
-    Backend, BackendError, Database, SessionTarget, TenantMetadata, TenantSpec, connection_url,
-};
+use super::{Backend, BackendError, Database, DatabaseSpec, SessionTarget, connection_url};
 use crate::tenant_db;
 
 /// The project name for a subdomain.
@@ -42,8 +41,8 @@ fn api(summary: &str, e: ApiError) -> BackendError {
 
 impl SupabaseBackend {
     /// A backend for `organization` at `api_url` with a personal access token.
-    pub fn new(api_url: &str, token: String, organization: String) -> Result<Self, String> {
-        let config = ClientConfig::new(Secret::from(token)).with_api_url(api_url.to_string());
+    pub fn new(api_url: &str, token: Secret, organization: String) -> Result<Self, String> {
+        let config = ClientConfig::new(token).with_api_url(api_url.to_string());
         let client = Client::new(config).map_err(|e| e.to_string())?;
         let cache = client.project_cache(organization.clone());
         Ok(SupabaseBackend {
@@ -114,7 +113,7 @@ impl SupabaseBackend {
         &self,
         db: &Database,
         tls: &TlsOptions,
-    ) -> Result<Option<TenantMetadata>, String> {
+    ) -> Result<Option<Tenant>, String> {
         if db.archived || db.host.is_empty() {
             return Err(format!(
                 "project {} is paused or has no pooler entry",
@@ -127,14 +126,14 @@ impl SupabaseBackend {
             .await
             .map_err(|e| format!("no temporary login role: {e}"))?;
         let target = SessionTarget {
-            url: connection_url(
+            url: Secret::new(connection_url(
                 &login.pooler_user(&db.id, &db.user),
                 Some(login.password.expose()),
                 &db.host,
                 db.port,
                 &db.name,
                 &db.url_params,
-            ),
+            )),
             set_role: None,
         };
         let mut attempt = 0u32;
@@ -183,14 +182,14 @@ impl Backend for SupabaseBackend {
     async fn create(
         &self,
         ctx: &Context,
-        spec: &TenantSpec,
+        spec: &DatabaseSpec,
         password: &str,
         deadline: Instant,
     ) -> Result<Database, BackendError> {
-        let region = Region::parse(&spec.region)
+        let region = Region::parse(spec.region())
             .map_err(|e| BackendError::new("Invalid region", e.to_string()))?;
         let body = CreateProjectBody {
-            name: project_name(&spec.subdomain),
+            name: project_name(&spec.tenant.subdomain),
             organization_slug: self.organization.clone(),
             db_pass: Secret::from(password),
             region,
@@ -206,7 +205,7 @@ impl Backend for SupabaseBackend {
                     attempt += 1;
                     let mut found = None;
                     for lookup in 0..6u32 {
-                        match self.find(&spec.subdomain).await {
+                        match self.find(&spec.tenant.subdomain).await {
                             Ok(Some(r)) => {
                                 found = Some(r);
                                 break;
@@ -309,7 +308,7 @@ impl Backend for SupabaseBackend {
         self.read_full(id).await
     }
 
-    async fn tenant_metadata(&self, db: &Database, tls: &TlsOptions) -> Option<TenantMetadata> {
+    async fn recorded_tenant(&self, db: &Database, tls: &TlsOptions) -> Option<Tenant> {
         match self.read_tenant_values(db, tls).await {
             Ok(Some(values)) => Some(values),
             Ok(None) => {
@@ -333,8 +332,8 @@ impl Backend for SupabaseBackend {
         &self,
         ctx: &Context,
         id: &str,
-        prior: &TenantSpec,
-        spec: &TenantSpec,
+        prior: &DatabaseSpec,
+        spec: &DatabaseSpec,
         new_password: Option<&str>,
         deadline: Instant,
     ) -> Result<(), BackendError> {
@@ -430,14 +429,14 @@ impl Backend for SupabaseBackend {
             ));
         }
         Ok(SessionTarget {
-            url: connection_url(
+            url: Secret::new(connection_url(
                 &db.user,
                 Some(pw),
                 &db.host,
                 db.port,
                 &db.name,
                 &db.url_params,
-            ),
+            )),
             set_role: None,
         })
     }

@@ -1,25 +1,43 @@
-//! The schema of `stagesub_orchestra_database`: every attribute with its description and behaviour.
+//! The schema of `stagesub_orchestra_database`: every attribute with its description and behaviour,
+//! and the computed attributes the data source shares with the resource ([`shared_computed`]).
 
 use stagesub_plugin::{Attribute, Block, Schema, Type, Value, timeouts};
 
-use crate::validation;
+use stagesub_tenant::Field;
 
-fn validated(
-    f: fn(&str) -> Result<(), String>,
-) -> impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static {
-    move |v: &Value| v.as_str().map_or(Ok(()), f)
+/// The `stagesub-tenant` rule of `field` as an attribute validator (unknown and null values pass:
+/// they are checked when known).
+fn tenant_rule(field: Field) -> impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static {
+    move |v: &Value| {
+        v.as_str().map_or(Ok(()), |s| {
+            field.validate(s).map_err(|e| e.message().to_string())
+        })
+    }
 }
 
-/// The resource schema (shared with the data source, which marks everything computed).
+/// Computed attributes the resource and the data source both have, with the same meaning: the
+/// resource keeps them from state when unknown (except `status`).
+pub(super) fn shared_computed() -> [Attribute; 6] {
+    [
+        Attribute::string("status").computed().description("Backend status: Supabase project status (`ACTIVE_HEALTHY`, `INACTIVE`, ...) or `ACTIVE` / `ARCHIVED`."),
+        Attribute::string("created_at").computed().description("When the database was created (RFC 3339)."),
+        Attribute::number("database_port").computed().description("Port for session-mode connections."),
+        Attribute::string("database_name").computed().description("Database name."),
+        Attribute::string("database_user").computed().description("Database user."),
+        Attribute::string("api_url").computed().description("Supabase only: `https://<ref>.supabase.co`."),
+    ]
+}
+
+/// The resource schema.
 pub fn schema() -> Schema {
     let block = Block::new("A dedicated database for one orchestra: a Supabase project (`supabase` backend) or a database and login role on a Postgres server you own (`postgres` backend). Created, made healthy, migrated and seeded by `terraform apply`.")
-        .attribute(Attribute::string("subdomain").required().requires_replace().validate(validated(validation::subdomain))
+        .attribute(Attribute::string("subdomain").required().requires_replace().validate(tenant_rule(Field::Subdomain))
             .description("The orchestra's subdomain, a DNS label (3-63 lowercase letters, digits, inner hyphens; not reserved such as `www` or `admin`). Names the Supabase project `orchestra-<subdomain>` or the database `orchestra_<subdomain>`. Changing it replaces the database."))
-        .attribute(Attribute::string("orchestra_name").required().validate(validated(validation::orchestra_name))
-            .description("The orchestra's display name, 1-256 characters without control characters. Seed SQL reads it as `current_setting('stagesub.orchestra_name')`. Updated in place."))
-        .attribute(Attribute::string("contact_email").optional().description("Contact email of the orchestra (`current_setting('stagesub.contact_email')` in seed SQL)."))
-        .attribute(Attribute::string("plan").optional().description("Tenant plan label, e.g. `free`, `pro`, `enterprise` (`current_setting('stagesub.plan')` in seed SQL)."))
-        .attribute(Attribute::string("region").optional().computed().requires_replace().use_state_for_unknown()
+        .attribute(Attribute::string("orchestra_name").required().validate(tenant_rule(Field::OrchestraName))
+            .description("The orchestra's display name, 1-256 characters without control or invisible format characters (such as bidirectional overrides or line separators). Seed SQL reads it as `current_setting('stagesub.orchestra_name')`. Updated in place."))
+        .attribute(Attribute::string("contact_email").optional().validate(tenant_rule(Field::ContactEmail)).description("Contact email of the orchestra, a plain address such as `office@example.org` (`current_setting('stagesub.contact_email')` in seed SQL)."))
+        .attribute(Attribute::string("plan").optional().validate(tenant_rule(Field::Plan)).description("Tenant plan: `free`, `pro` or `enterprise` (`current_setting('stagesub.plan')` in seed SQL)."))
+        .attribute(Attribute::string("region").optional().computed().requires_replace().use_state_for_unknown().validate(tenant_rule(Field::Region))
             .description("Supabase region code (e.g. `eu-central-1`) or smart group (`americas`, `emea`, `apac`). Defaults to the provider's `default_region`. Changing it replaces the database. Not used by the `postgres` backend."))
         .attribute(Attribute::string("instance_size").optional().requires_replace().description("Supabase `desired_instance_size` for the new project (e.g. `micro`, `small`). Changing it replaces the project."))
         .attribute(Attribute::string("migrations_dir").optional()
@@ -42,17 +60,19 @@ pub fn schema() -> Schema {
         .attribute(Attribute::number("database_password_wo_version").optional()
             .description("Change this number to apply a new `database_password_wo`."))
         .attribute(Attribute::string("id").computed().use_state_for_unknown().description("Supabase project ref, or the database name (`postgres` backend)."))
-        .attribute(Attribute::string("status").computed().description("Backend status: Supabase project status (`ACTIVE_HEALTHY`, `INACTIVE`, ...) or `ACTIVE` / `ARCHIVED`."))
-        .attribute(Attribute::string("created_at").computed().use_state_for_unknown().description("When the database was created (RFC 3339)."))
         .attribute(Attribute::string("database_host").computed().use_state_for_unknown().description("Host for session-mode connections."))
-        .attribute(Attribute::number("database_port").computed().use_state_for_unknown().description("Port for session-mode connections."))
-        .attribute(Attribute::string("database_name").computed().use_state_for_unknown().description("Database name."))
-        .attribute(Attribute::string("database_user").computed().use_state_for_unknown().description("Database user."))
         .attribute(Attribute::string("database_url").computed().sensitive().description("Session-mode connection URL an application can use (includes the password unless it is write-only)."))
         .attribute(Attribute::string("pooler_url").computed().sensitive().description("Supabase only: transaction-mode pooler URL (port 6543; no prepared statements)."))
-        .attribute(Attribute::string("api_url").computed().use_state_for_unknown().description("Supabase only: `https://<ref>.supabase.co`."))
         .attribute(Attribute::new("applied_migrations", Type::list(Type::String)).computed()
             .description("Names of the applied migrations, in order. Pending ones show in the plan."))
         .block(timeouts::block(&["create", "update", "delete"], "create 15m, update 15m, delete 10m"));
+    let block = shared_computed().into_iter().fold(block, |block, a| {
+        let a = if a.name == "status" {
+            a
+        } else {
+            a.use_state_for_unknown()
+        };
+        block.attribute(a)
+    });
     Schema { version: 0, block }
 }

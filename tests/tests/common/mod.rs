@@ -5,13 +5,15 @@
 //! Every test binary compiles this module; not every binary uses every helper.
 #![allow(dead_code, unreachable_pub)]
 
+use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use stagesub_acceptance::{InstallMode, LocalProvider, Terraform, hcl_string, postgres};
+use stagesub_acceptance::{InstallMode, LocalProvider, Terraform, hcl_string, postgres, repo_root};
 use supabase_standin::{Config, FaultsPatch, RunningStandin, Stats};
 
 /// The access token tests give the provider (the stand-in accepts any `sbp_` + 40 hex digits).
@@ -93,6 +95,27 @@ pub fn orchestra(label: &str, subdomain: &str, name: &str, extra: &str) -> Strin
         hcl_string(subdomain),
         hcl_string(name)
     )
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Copies fixture app `name` (`tests/fixtures/<name>`) into the Terraform folder: tests add, break
+/// and delete migrations in the copy.
+pub fn app(tf: &Terraform, name: &str) -> PathBuf {
+    let to = tf.workdir().join(name);
+    copy_dir(&repo_root().join("tests/fixtures").join(name), &to);
+    to
 }
 
 /// Seed SQL that keeps the tenant values in a one-row table `orchestra_profile`.

@@ -1,4 +1,5 @@
 //! Data source `stagesub_orchestra_database`: looks an orchestra's database up by `subdomain` or `id`.
+//! It shares the resource's computed attributes that mean the same ([`super::schema::shared_computed`]).
 
 use std::sync::Arc;
 
@@ -6,7 +7,9 @@ use stagesub_plugin::{
     Attribute, Block, Context, DataSource, Diagnostic, Outcome, Schema, Type, Value,
 };
 
-use crate::backend::connection_url;
+use super::model::attr;
+use super::schema::shared_computed;
+use crate::backend::{Database, connection_url};
 use crate::config::Shared;
 
 /// `stagesub_orchestra_database` (data source).
@@ -29,23 +32,18 @@ fn computed(name: &str, ty: Type, description: &str) -> Attribute {
 #[async_trait::async_trait]
 impl DataSource for OrchestraDatabaseData {
     fn type_name(&self) -> &'static str {
-        crate::orchestra::TYPE_NAME
+        super::TYPE_NAME
     }
 
     fn schema(&self) -> Schema {
         let block = Block::new("Looks up an orchestra's database by `subdomain` or `id`, e.g. to give an application its host and name. Passwords are not returned.")
             .attribute(Attribute::string("subdomain").optional().computed().description("The orchestra's subdomain. Set this or `id`."))
             .attribute(Attribute::string("id").optional().computed().description("Supabase project ref or database name. Set this or `subdomain`."))
-            .attribute(computed("status", Type::String, "Backend status."))
-            .attribute(computed("created_at", Type::String, "Creation time (RFC 3339)."))
             .attribute(computed("archived", Type::Bool, "Whether the database is paused / blocked."))
             .attribute(computed("region", Type::String, "Region (Supabase)."))
             .attribute(computed("database_host", Type::String, "Host for session-mode connections (empty when archived)."))
-            .attribute(computed("database_port", Type::Number, "Port for session-mode connections."))
-            .attribute(computed("database_name", Type::String, "Database name."))
-            .attribute(computed("database_user", Type::String, "Database user."))
-            .attribute(computed("database_url", Type::String, "Session-mode URL without password.").sensitive())
-            .attribute(computed("api_url", Type::String, "Supabase only: `https://<ref>.supabase.co`."));
+            .attribute(computed("database_url", Type::String, "Session-mode URL without password.").sensitive());
+        let block = shared_computed().into_iter().fold(block, Block::attribute);
         Schema { version: 0, block }
     }
 
@@ -55,7 +53,7 @@ impl DataSource for OrchestraDatabaseData {
             Ok(b) => b,
             Err(e) => return fail(&e.summary, e.detail),
         };
-        let id = match (config.str_attr("id"), config.str_attr("subdomain")) {
+        let id = match (config.str_attr(attr::ID), config.str_attr(attr::SUBDOMAIN)) {
             (Some(id), _) => id.to_string(),
             (None, Some(sub)) => match backend.find(sub).await {
                 Ok(Some(id)) => id,
@@ -91,29 +89,28 @@ impl DataSource for OrchestraDatabaseData {
             }
             Err(e) => return fail(&e.summary, e.detail),
         };
-        let mut state = Value::Object(Default::default());
-        state.set_attr("id", db.id.as_str());
-        state.set_attr(
-            "subdomain",
-            db.subdomain
-                .clone()
-                .or_else(|| config.str_attr("subdomain").map(str::to_string)),
-        );
-        state.set_attr("status", db.status.as_str());
-        state.set_attr("created_at", db.created_at.clone());
-        state.set_attr("archived", db.archived);
-        state.set_attr("region", db.region.clone());
-        state.set_attr("database_host", db.host.as_str());
-        state.set_attr("database_port", db.port);
-        state.set_attr("database_name", db.name.as_str());
-        state.set_attr("database_user", db.user.as_str());
-        state.set_attr(
-            "database_url",
-            (!db.host.is_empty()).then(|| {
-                connection_url(&db.user, None, &db.host, db.port, &db.name, &db.url_params)
-            }),
-        );
-        state.set_attr("api_url", db.api_url.clone());
-        Outcome::ok(state)
+        let subdomain = config.str_attr(attr::SUBDOMAIN).map(str::to_string);
+        Outcome::ok(data_state(&db, subdomain))
     }
+}
+
+/// What the data source reports about `db`; `subdomain` as configured when the backend cannot tell.
+fn data_state(db: &Database, subdomain: Option<String>) -> Value {
+    let url = (!db.host.is_empty())
+        .then(|| connection_url(&db.user, None, &db.host, db.port, &db.name, &db.url_params));
+    let pairs: [(&str, Value); 12] = [
+        (attr::ID, db.id.as_str().into()),
+        (attr::SUBDOMAIN, db.subdomain.clone().or(subdomain).into()),
+        (attr::STATUS, db.status.as_str().into()),
+        (attr::CREATED_AT, db.created_at.clone().into()),
+        (attr::ARCHIVED, db.archived.into()),
+        (attr::REGION, db.region.clone().into()),
+        (attr::DATABASE_HOST, db.host.as_str().into()),
+        (attr::DATABASE_PORT, db.port.into()),
+        (attr::DATABASE_NAME, db.name.as_str().into()),
+        (attr::DATABASE_USER, db.user.as_str().into()),
+        (attr::DATABASE_URL, url.into()),
+        (attr::API_URL, db.api_url.clone().into()),
+    ];
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }

@@ -1,0 +1,121 @@
+//! Planning: configuration checks beyond the schema's, the plan's refinements (region default,
+//! connection details and status that do not change, pending migrations), the warnings refresh
+//! prepared about applied migrations, and deletion protection.
+
+use stagesub_plugin::{AttributePath, Diagnostic, Diagnostics, Plan, Value};
+
+use super::model::{OrchestraModel, attr};
+use super::state::HistoryNote;
+use crate::tenant_db;
+
+/// Checks across attributes: one password kind, a version with the write-only password, a readable
+/// migrations folder. Single values are checked by the schema's validators. Read raw: a value
+/// unknown until apply is set all the same.
+pub(super) fn validate(config: &Value) -> Diagnostics {
+    let set = |name| !config.attr(name).is_null();
+    let mut d = Diagnostics::default();
+    if set(attr::DATABASE_PASSWORD) && set(attr::DATABASE_PASSWORD_WO) {
+        d.push(
+            Diagnostic::error(
+                "Conflicting passwords",
+                "Set either database_password or database_password_wo, not both.",
+            )
+            .at(AttributePath::root(attr::DATABASE_PASSWORD_WO)),
+        );
+    }
+    if set(attr::DATABASE_PASSWORD_WO) && !set(attr::DATABASE_PASSWORD_WO_VERSION) {
+        d.push(Diagnostic::error("Missing database_password_wo_version", "Set database_password_wo_version (any number) with database_password_wo, and change it to rotate the password.").at(AttributePath::root(attr::DATABASE_PASSWORD_WO_VERSION)));
+    }
+    if let Some(Err(e)) = config.str_attr(attr::MIGRATIONS_DIR).map(tenant_db::load) {
+        d.push(
+            Diagnostic::error(e.summary, e.detail).at(AttributePath::root(attr::MIGRATIONS_DIR)),
+        );
+    }
+    d
+}
+
+/// Refines the framework's plan; `default_region` is the provider's.
+pub(super) fn modify(plan: &mut Plan, default_region: impl FnOnce() -> String) -> Diagnostics {
+    // The prior state holds no unknowns; configuration and plan may, so they are read raw.
+    let prior = OrchestraModel::from_value(&plan.prior);
+    let mut d = Diagnostics::default();
+    if plan.planned.attr(attr::REGION).is_unknown() && plan.config.attr(attr::REGION).is_null() {
+        let region = prior.region.clone().unwrap_or_else(default_region);
+        plan.planned.set_attr(attr::REGION, region);
+    }
+    if !plan.is_create() {
+        keep_what_does_not_change(plan);
+    }
+    let same_dir = plan.planned.attr(attr::MIGRATIONS_DIR) == plan.prior.attr(attr::MIGRATIONS_DIR);
+    if same_dir {
+        d.extend(HistoryNote::read(&plan.private).warnings(prior.migrations_dir.as_deref()));
+    }
+    let planned_applied = pending_migrations(plan, &prior, &mut d);
+    plan.planned
+        .set_attr(attr::APPLIED_MIGRATIONS, planned_applied);
+    d
+}
+
+/// Connection details only change with the password; status only with `archived`.
+fn keep_what_does_not_change(plan: &mut Plan) {
+    let password = plan.config.attr(attr::DATABASE_PASSWORD);
+    let password_same = password.is_null() || password == plan.prior.attr(attr::DATABASE_PASSWORD);
+    let wo_same = plan.planned.attr(attr::DATABASE_PASSWORD_WO_VERSION)
+        == plan.prior.attr(attr::DATABASE_PASSWORD_WO_VERSION);
+    if password_same && wo_same {
+        for a in [attr::DATABASE_URL, attr::POOLER_URL] {
+            plan.planned.set_attr(a, plan.prior.attr(a).clone());
+        }
+    }
+    if plan.planned.attr(attr::ARCHIVED) == plan.prior.attr(attr::ARCHIVED) {
+        plan.planned
+            .set_attr(attr::STATUS, plan.prior.attr(attr::STATUS).clone());
+    }
+}
+
+/// What is applied, then the folder's migrations not applied yet: pending ones show in the plan.
+fn pending_migrations(plan: &Plan, prior: &OrchestraModel, d: &mut Diagnostics) -> Value {
+    let prior_applied = prior.applied_migrations.clone().unwrap_or_default();
+    let archived = plan.planned.attr(attr::ARCHIVED).as_bool().unwrap_or(false);
+    match plan.planned.attr(attr::MIGRATIONS_DIR) {
+        Value::Unknown => Value::Unknown,
+        Value::String(dir) if !archived => match tenant_db::load(dir) {
+            Ok(set) => {
+                let mut names = prior_applied.clone();
+                names.extend(
+                    set.names()
+                        .into_iter()
+                        .filter(|n| !prior_applied.contains(n)),
+                );
+                Value::string_list(names)
+            }
+            Err(e) => {
+                d.push(
+                    Diagnostic::error(e.summary, e.detail)
+                        .at(AttributePath::root(attr::MIGRATIONS_DIR)),
+                );
+                Value::Unknown
+            }
+        },
+        _ => Value::string_list(prior_applied),
+    }
+}
+
+/// Destroying is refused at plan while deletion protection is on.
+pub(super) fn destroy(prior: &OrchestraModel) -> Diagnostics {
+    if prior.deletion_protection {
+        return protected(prior);
+    }
+    Diagnostics::default()
+}
+
+/// The error for a destroy while `deletion_protection` is true.
+pub(super) fn protected(prior: &OrchestraModel) -> Diagnostics {
+    let sub = prior.subdomain.as_deref().unwrap_or("?");
+    Diagnostic::error(
+        "Deletion protection is on",
+        format!("The database of orchestra {sub:?} has deletion_protection = true, so it is not destroyed. To destroy it, set `deletion_protection = false`, run `terraform apply`, then destroy again."),
+    )
+    .at(AttributePath::root(attr::DELETION_PROTECTION))
+    .into()
+}
