@@ -6,16 +6,21 @@
 //! ([`render`]) and publishes it through a [`stagesub_gitops::Publisher`] (git CLI or GitHub API). When CI
 //! reports the database ready, the worker sends the welcome email once ([`mail`]).
 //!
-//! Modules by concern: [`config`] (environment), [`http`] (one router per resource), [`store`],
-//! [`worker`], [`tenant`], [`render`], [`mail`], [`error`]. [`app`] builds the router without a socket;
-//! [`serve`] runs server and worker until the cancellation token fires.
+//! Modules by concern: [`config`] (environment), [`http`] (one router per resource), [`server`]
+//! (read timeouts, graceful stop), [`store`], [`worker`], [`tenant`], [`render`], [`mail`],
+//! [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`]. [`app`] builds the router
+//! without a socket; [`serve`] runs server and worker until the cancellation token fires, then drains
+//! both for at most `SHUTDOWN_GRACE`.
 
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod event;
 pub mod http;
+pub mod logging;
 pub mod mail;
 pub mod render;
+pub mod server;
 pub mod signature;
 pub mod store;
 pub mod tenant;
@@ -101,18 +106,43 @@ pub fn build_publisher(config: &Config) -> Result<Arc<dyn Publisher>, String> {
     Ok(publisher)
 }
 
-/// Runs the HTTP server and the worker until `cancel` fires, then drains both.
-pub async fn serve(config: Config, cancel: CancellationToken) -> Result<(), String> {
+/// Why `serve` could not start or went down.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A setting is unusable; the message names the variable.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// The database pool could not be built (`DATABASE_URL`).
+    #[error("{0}")]
+    Database(String),
+    /// The schema could not be created or upgraded.
+    #[error("DATABASE_URL: cannot prepare the schema: {0}")]
+    Schema(store::StoreError),
+    /// The publisher could not be built (`GIT_BACKEND` and its settings).
+    #[error("{0}")]
+    Publisher(String),
+    /// `BIND_ADDR` could not be listened on.
+    #[error("BIND_ADDR: cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Runs the HTTP server and the worker until `cancel` fires, then lets both finish what they are
+/// doing for at most `SHUTDOWN_GRACE`; after that open connections are closed and running jobs
+/// abandoned (their transactions roll back, so the jobs stay queued for the next start).
+pub async fn serve(config: Config, cancel: CancellationToken) -> Result<(), ServeError> {
     let store = Store::connect_with_ca(
         config.database_url.expose(),
         config.database_ca_cert.as_deref(),
         config.worker_concurrency + 16,
-    )?;
-    store
-        .migrate()
-        .await
-        .map_err(|e| format!("DATABASE_URL: cannot prepare the schema: {e}"))?;
-    let publisher = build_publisher(&config)?;
+    )
+    .map_err(ServeError::Database)?;
+    store.migrate().await.map_err(ServeError::Schema)?;
+    let publisher = build_publisher(&config).map_err(ServeError::Publisher)?;
     let mailer = match &config.mail {
         Some(m) => Some(mail::Mailer::new(m)?),
         None => {
@@ -139,11 +169,27 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> Result<(), Stri
         tenants_dir: config.tenants_dir.clone(),
         module_source: config.module_source.clone(),
         app_domain: config.app_domain.clone(),
+        retry: config.timing.publish_retry,
     };
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
-        .map_err(|e| format!("BIND_ADDR: cannot listen on {}: {e}", config.bind_addr))?;
-    tracing::info!(addr = %listener.local_addr().map_err(|e| e.to_string())?, "stagesub-bridge listening");
+        .map_err(|source| ServeError::Bind {
+            addr: config.bind_addr,
+            source,
+        })?;
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "stagesub-bridge listening");
+    }
+    let timing = config.timing;
+    let http = tokio::spawn(server::serve(
+        listener,
+        app(state),
+        server::ReadTimeouts {
+            header: timing.header_read_timeout,
+            body: timing.body_read_timeout,
+        },
+        cancel.clone(),
+    ));
     let worker = tokio::spawn(worker::run(
         store,
         ctx,
@@ -151,11 +197,20 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> Result<(), Stri
         wake,
         cancel.clone(),
     ));
-    let shutdown = cancel.clone();
-    let served = axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await;
-    cancel.cancel();
-    let _ = worker.await;
-    served.map_err(|e| format!("HTTP server failed: {e}"))
+    let (http_abort, worker_abort) = (http.abort_handle(), worker.abort_handle());
+    cancel.cancelled().await;
+    let drained = tokio::time::timeout(timing.shutdown_grace, async {
+        let _ = http.await;
+        let _ = worker.await;
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            grace = %config::format_duration(timing.shutdown_grace),
+            "SHUTDOWN_GRACE is over: closing open connections; unfinished jobs stay queued"
+        );
+        http_abort.abort();
+        worker_abort.abort();
+    }
+    Ok(())
 }

@@ -4,15 +4,24 @@
 //! at once. Queries bind every value as a parameter.
 
 mod events;
+mod job_admin;
 mod jobs;
+mod notices;
+mod publications;
 mod tenants;
 
 pub use events::{StoredEvent, record_event};
 pub(crate) use events::{load_event, set_outcome};
+pub use job_admin::{
+    JobFilter, JobRow, JobState, job, list_jobs, requeue_job, requeue_parked_jobs,
+};
 pub use jobs::{Job, JobKind, enqueue};
 pub(crate) use jobs::{
-    claim as claim_job, complete as complete_job, park as park_job, retry_later as retry_job_later,
+    claim as claim_job, complete as complete_job, mark_alerted as mark_job_alerted,
+    park as park_job, retry_later as retry_job_later,
 };
+pub use notices::{EventForAdmin, event_for_admin, failure_report, mark_welcome_sent};
+pub use publications::mark_published;
 pub use tenants::{
     StoredTenant, SubscriptionFact, load_tenant, lock_subscription, lock_tenant,
     record_subscription_fact,
@@ -23,7 +32,10 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use stagesub_migrate::{TlsOptions, connect_settings};
 
 /// Embedded migrations: (version, SQL). Append only.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("schema.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("schema.sql")),
+    (3, include_str!("v3_jobs.sql")),
+];
 
 /// A failure to reach or use the store. `Display` includes the causes (e.g. why a TLS handshake
 /// failed: `invalid peer certificate: UnknownIssuer`), never the password.

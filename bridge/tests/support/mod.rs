@@ -295,6 +295,7 @@ impl Bridge {
             tenants_dir: "tenants".into(),
             module_source: "../modules/orchestra".into(),
             app_domain: "stagesub.test".into(),
+            retry: stagesub_bridge::worker::RetryPolicy::default(),
         };
         Self {
             db,

@@ -1,0 +1,23 @@
+//! Where a tenant's file was last published.
+
+use tokio_postgres::GenericClient;
+
+/// Records the published file (its SHA-256, the commit, the pull request) and moves a tenant that
+/// was `publishing` to `published`.
+pub async fn mark_published(
+    db: &impl GenericClient,
+    subdomain: &str,
+    sha256: &str,
+    commit: &str,
+    pull_request_url: Option<&str>,
+) -> Result<(), tokio_postgres::Error> {
+    db.execute(
+        "UPDATE tenants SET published_sha256 = $2, published_commit = $3, pull_request_url = $4,
+                published_at = now(),
+                state = CASE WHEN state = 'publishing' THEN 'published' ELSE state END
+         WHERE subdomain = $1",
+        &[&subdomain, &sha256, &commit, &pull_request_url],
+    )
+    .await?;
+    Ok(())
+}
