@@ -14,6 +14,9 @@ use stagesub_bridge::{AppState, app};
 use stagesub_gitops::CommitMode;
 use stagesub_gitops::git::{GitCliConfig, GitCliPublisher};
 
+mod owners;
+pub use owners::*;
+
 pub const SECRET: &str = "whsec_test_bridge_secret";
 
 pub fn repo_root() -> PathBuf {
