@@ -7,7 +7,7 @@
 //! reports the database ready, the worker sends the welcome email once ([`mail`]).
 //!
 //! Modules by concern: [`config`] (environment), [`http`] (one router per resource), [`store`],
-//! [`worker`], [`tenant`], [`render`], [`mail`], [`error`]. [`app`] builds the router without a socket;
+//! [`worker`], [`tenant`], [`render`], [`mail`], [`error`]. [`app`] (in [`http`], with [`AppState`]) builds the router without a socket;
 //! [`serve`] runs server and worker until the cancellation token fires.
 
 pub mod config;
@@ -23,35 +23,14 @@ pub mod worker;
 
 use std::sync::Arc;
 
-use axum::Router;
 use stagesub_gitops::Publisher;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use config::{Config, GitBackend, GithubAuthConfig, Secret};
+use config::{Config, GitBackend, GithubAuthConfig};
 use store::Store;
 
-/// Shared state of the HTTP handlers.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    /// The bridge's database.
-    pub store: Store,
-    /// `STRIPE_WEBHOOK_SECRET` values.
-    pub webhook_secrets: Arc<Vec<String>>,
-    /// `BRIDGE_API_TOKEN`.
-    pub api_token: Option<Secret>,
-    /// Wakes the worker when new work was recorded.
-    pub wake: Arc<Notify>,
-}
-
-/// The HTTP application: webhooks, CI callbacks, health.
-pub fn app(state: AppState) -> Router {
-    Router::new()
-        .merge(http::webhooks::router())
-        .merge(http::tenants::router())
-        .merge(http::health::router())
-        .with_state(state)
-}
+pub use http::{AppState, app};
 
 /// Builds the publisher selected by `GIT_BACKEND`. Call inside a Tokio runtime.
 pub fn build_publisher(config: &Config) -> Result<Arc<dyn Publisher>, String> {
@@ -107,7 +86,8 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> Result<(), Stri
         config.database_url.expose(),
         config.database_ca_cert.as_deref(),
         config.worker_concurrency + 16,
-    )?;
+    )
+    .map_err(|e| e.to_string())?;
     store
         .migrate()
         .await

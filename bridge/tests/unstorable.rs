@@ -52,18 +52,28 @@ async fn unstorable_characters_in_tenant_values_are_stored_answered_and_invalid(
         assert!(payload.contains(escape));
         let (status, body) = b.deliver_signed(&payload).await;
         assert_eq!(status, 200, "{id}: {body}");
-        assert_eq!(stored_body(&b, id).await, payload.as_bytes(), "{id}: body kept byte-exact");
+        assert_eq!(
+            stored_body(&b, id).await,
+            payload.as_bytes(),
+            "{id}: body kept byte-exact"
+        );
         // A redelivery is a duplicate, not an error.
         let (status, body) = b.deliver_signed(&payload).await;
-        assert_eq!((status, body.contains("\"duplicate\":true")), (200, true), "{id}: {body}");
+        assert_eq!(
+            (status, body.contains("\"duplicate\":true")),
+            (200, true),
+            "{id}: {body}"
+        );
     }
     b.drain().await;
     for (id, ..) in cases {
         let outcome = outcome(&b, id).await;
         assert!(outcome.starts_with("invalid: "), "{id}: {outcome}");
         assert_eq!(
-            b.count(&format!("SELECT count(*) FROM jobs WHERE kind = 'admin_event' AND subject = '{id}'"))
-                .await,
+            b.count(&format!(
+                "SELECT count(*) FROM jobs WHERE kind = 'admin_event' AND subject = '{id}'"
+            ))
+            .await,
             1,
             "{id}: the admin is told"
         );
@@ -89,7 +99,11 @@ async fn unstorable_characters_elsewhere_do_not_stop_provisioning() {
     b.drain().await;
     assert_eq!(
         b.remote.files("main", "tenants"),
-        vec!["tenants/ref-lone.tf", "tenants/ref-nul.tf", "tenants/ref-pair.tf"]
+        vec![
+            "tenants/ref-lone.tf",
+            "tenants/ref-nul.tf",
+            "tenants/ref-pair.tf"
+        ]
     );
     // What jsonb can hold is still queryable; a NUL shows as U+FFFD there.
     assert_eq!(
@@ -121,7 +135,13 @@ async fn unstorable_ids_and_statuses_in_subscription_events_are_not_retried_fore
         e["data"]["object"]["metadata"] = json!({ "subdomain": "subMARKdomain" });
         events.push(e.to_string().replace("MARK", "\\u0000"));
     }
-    let mut checkout = checkout_event("evt_nul_cus", now, "cus_MARK", None, metadata("nul-cus", "N"));
+    let mut checkout = checkout_event(
+        "evt_nul_cus",
+        now,
+        "cus_MARK",
+        None,
+        metadata("nul-cus", "N"),
+    );
     checkout["data"]["object"]["id"] = json!("cs_MARK");
     events.push(checkout.to_string().replace("MARK", "\\u0000"));
     for payload in &events {
@@ -137,7 +157,13 @@ async fn unstorable_ids_and_statuses_in_subscription_events_are_not_retried_fore
 #[tokio::test]
 async fn failure_reports_with_nul_bytes_or_invalid_utf8_are_recorded() {
     let b = Bridge::new().await;
-    let e = checkout_event("evt_rep", unix_now(), "cus_rep", None, metadata("reports", "R"));
+    let e = checkout_event(
+        "evt_rep",
+        unix_now(),
+        "cus_rep",
+        None,
+        metadata("reports", "R"),
+    );
     assert_eq!(b.deliver_signed(&e.to_string()).await.0, 200);
     b.drain().await;
     let reports: [&[u8]; 3] = [
@@ -147,7 +173,12 @@ async fn failure_reports_with_nul_bytes_or_invalid_utf8_are_recorded() {
     ];
     for report in reports {
         let (status, body) = b
-            .request("POST", "/api/tenants/reports/failed", &[AUTH], report.to_vec())
+            .request(
+                "POST",
+                "/api/tenants/reports/failed",
+                &[AUTH],
+                report.to_vec(),
+            )
             .await;
         assert_eq!(status, 200, "{body}");
     }
@@ -157,11 +188,15 @@ async fn failure_reports_with_nul_bytes_or_invalid_utf8_are_recorded() {
         3
     );
     assert_eq!(
-        b.count("SELECT count(*) FROM jobs WHERE kind = 'admin_failure'").await,
+        b.count("SELECT count(*) FROM jobs WHERE kind = 'admin_failure'")
+            .await,
         3
     );
     // A subdomain Postgres cannot hold names no tenant: 404, not a retry-forever 503.
-    for path in ["/api/tenants/re%00ports/ready", "/api/tenants/re%00ports/failed"] {
+    for path in [
+        "/api/tenants/re%00ports/ready",
+        "/api/tenants/re%00ports/failed",
+    ] {
         let (status, body) = b.request("POST", path, &[AUTH], b"x".to_vec()).await;
         assert_eq!(status, 404, "{path}: {body}");
     }

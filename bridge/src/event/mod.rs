@@ -58,12 +58,12 @@ fn text(object: &Value, key: &str) -> Option<String> {
 /// surrogate read as one) is not Stripe's and could not be stored. The error names the first such value.
 fn stripe_words(values: &[(&str, Option<&str>)]) -> Result<(), String> {
     for (key, value) in values {
-        if let Some(v) = value {
-            if v.len() > 255 || v.chars().any(|c| c.is_control() || c.is_whitespace()) {
-                return Err(format!(
-                    "{key} {v:?} is not a Stripe value (control characters, spaces or too long)"
-                ));
-            }
+        if let Some(v) = value
+            && (v.len() > 255 || v.chars().any(|c| c.is_control() || c.is_whitespace()))
+        {
+            return Err(format!(
+                "{key} {v:?} is not a Stripe value (control characters, spaces or too long)"
+            ));
         }
     }
     Ok(())
