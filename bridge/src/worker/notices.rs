@@ -68,20 +68,14 @@ pub(super) async fn tell_admin_about_event(
     ctx: &WorkerContext,
     event_id: &str,
 ) -> Result<Outcome, JobError> {
-    let row = db
-        .query_opt(
-            "SELECT type, outcome, payload FROM events WHERE id = $1",
-            &[&event_id],
-        )
-        .await?;
-    let Some(row) = row else {
+    let Some((event, outcome)) = store::load_event_with_outcome(db, event_id).await? else {
         return Ok(Outcome::Parked(format!(
             "event {event_id} is not in the store"
         )));
     };
-    let (event_type, outcome, payload): (String, Option<String>, Value) =
-        (row.get(0), row.get(1), row.get(2));
-    let object = payload
+    let event_type = event.event_type;
+    let object = event
+        .payload
         .pointer("/data/object")
         .cloned()
         .unwrap_or(Value::Null);
