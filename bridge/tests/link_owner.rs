@@ -60,6 +60,17 @@ async fn link_owner_is_explicit_idempotent_and_audited() {
         hcl_str(&attrs, "stripe_customer_id").as_deref(),
         Some("cus_carol")
     );
+    // A later event of the guest's own session (no customer in it) keeps the linked customer.
+    let mut own = guest_checkout("evt_l1b", t + 5, "carol@x.test", "cs_carol", "carol-hall");
+    own["type"] = serde_json::json!("checkout.session.async_payment_succeeded");
+    own["data"]["object"]["metadata"]["orchestra_name"] = serde_json::json!("Carol Renamed");
+    send(&b, &own).await;
+    assert_eq!(outcome(&b, "evt_l1b").await, "provisioned");
+    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/carol-hall.tf").unwrap());
+    assert_eq!(
+        hcl_str(&attrs, "stripe_customer_id").as_deref(),
+        Some("cus_carol")
+    );
     // The linked customer may now change the tenant; others are held.
     send(
         &b,

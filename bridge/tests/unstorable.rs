@@ -201,3 +201,29 @@ async fn failure_reports_with_nul_bytes_or_invalid_utf8_are_recorded() {
         assert_eq!(status, 404, "{path}: {body}");
     }
 }
+
+#[tokio::test]
+async fn an_event_whose_jsonb_copy_postgres_refuses_keeps_its_body() {
+    let b = Bridge::new().await;
+    // jsonb's numeric cannot hold 1e200000 ("value overflows numeric format"); JSON can.
+    let mut e = checkout_event(
+        "evt_huge",
+        unix_now(),
+        "cus_huge",
+        None,
+        metadata("huge-num", "H"),
+    );
+    e["data"]["object"]["amount_total"] = json!("HUGE");
+    let payload = e.to_string().replace("\"HUGE\"", "1e200000");
+    let (status, body) = b.deliver_signed(&payload).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(stored_body(&b, "evt_huge").await, payload.as_bytes());
+    assert_eq!(
+        b.count("SELECT count(*) FROM events WHERE id = 'evt_huge' AND payload IS NULL")
+            .await,
+        1
+    );
+    b.drain().await;
+    nothing_pending(&b).await;
+    assert!(outcome(&b, "evt_huge").await.starts_with("invalid: "));
+}

@@ -100,10 +100,13 @@ async fn provision(
         values.contact_email.as_deref(),
         session.as_deref(),
     );
+    // An event of the owner's own checkout session without a customer keeps the customer the tenant
+    // was linked to.
+    let owner_customer = existing.as_ref().and_then(|e| e.owner.customer.clone());
     let record = TenantRecord {
         values,
         archived,
-        stripe_customer_id: customer,
+        stripe_customer_id: customer.or(owner_customer),
         stripe_subscription_id: subscription,
         source_event_id: Some(event_id.to_owned()),
         checkout_session_id: session,
