@@ -2,37 +2,15 @@
 
 use std::fmt::Write as _;
 
-use crate::config::{ConfigError, database_from_env};
+use crate::config::database_from_env;
+use crate::error::{Error, Result};
 use crate::render::render_tenant;
-use crate::store::{self, JobFilter, JobRow, JobState, Store, StoreError};
+use crate::store::{self, JobFilter, JobRow, JobState, Store};
 use crate::tenant::{TenantRecord, TenantValues};
 
-/// Why a command failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CommandError {
-    /// A setting is missing or unusable; the message names the variable.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The values given are wrong; the message says which and why.
-    #[error("{0}")]
-    Invalid(String),
-    /// The database could not be reached or used.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The named job does not exist or cannot be retried.
-    #[error("{0}")]
-    Job(String),
-}
-
-impl From<tokio_postgres::Error> for CommandError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        CommandError::Store(StoreError::Query(e))
-    }
-}
-
 /// The tenant file for `record`, after checking its values as a webhook would.
-pub fn render(record: &TenantRecord, module_source: &str) -> Result<String, CommandError> {
-    record.values.validate().map_err(CommandError::Invalid)?;
+pub fn render(record: &TenantRecord, module_source: &str) -> Result<String> {
+    record.values.validate().map_err(Error::BadRequest)?;
     Ok(render_tenant(record, module_source))
 }
 
@@ -54,34 +32,26 @@ pub fn record_from_values(
 }
 
 /// The store named by `DATABASE_URL` (and `DATABASE_CA_CERT`), schema up to date.
-pub async fn open_store() -> Result<Store, CommandError> {
+pub async fn open_store() -> Result<Store> {
     let (url, ca) = database_from_env()?;
-    let store =
-        Store::connect_with_ca(url.expose(), ca.as_deref(), 2).map_err(|message| ConfigError {
-            variable: "DATABASE_URL",
-            message,
-        })?;
+    let store = Store::connect_with_ca(url.expose(), ca.as_deref(), 2)?;
     store.migrate().await?;
     Ok(store)
 }
 
 /// `jobs list`: a table of jobs.
-pub async fn jobs_list(
-    store: &Store,
-    filter: JobFilter,
-    limit: i64,
-) -> Result<String, CommandError> {
+pub async fn jobs_list(store: &Store, filter: JobFilter, limit: i64) -> Result<String> {
     let client = store.client().await?;
     let rows = store::list_jobs(&**client, filter, limit).await?;
     Ok(table(&rows))
 }
 
 /// `jobs retry <id>`: makes a pending or parked job due now, with a fresh retry window.
-pub async fn jobs_retry(store: &Store, id: i64) -> Result<String, CommandError> {
+pub async fn jobs_retry(store: &Store, id: i64) -> Result<String> {
     let client = store.client().await?;
     match store::requeue_job(&**client, id).await? {
-        None => Err(CommandError::Job(format!("there is no job {id}"))),
-        Some(job) if job.state == JobState::Done => Err(CommandError::Job(format!(
+        None => Err(Error::NotFound(format!("there is no job {id}"))),
+        Some(job) if job.state == JobState::Done => Err(Error::Conflict(format!(
             "job {id} ({} {}) is done; there is nothing to retry",
             job.kind, job.subject
         ))),
@@ -93,7 +63,7 @@ pub async fn jobs_retry(store: &Store, id: i64) -> Result<String, CommandError> 
 }
 
 /// `jobs retry --parked`: makes every parked job due now.
-pub async fn jobs_retry_parked(store: &Store) -> Result<String, CommandError> {
+pub async fn jobs_retry_parked(store: &Store) -> Result<String> {
     let client = store.client().await?;
     let rows = store::requeue_parked_jobs(&**client).await?;
     let mut out = format!("re-queued {} parked job(s)\n", rows.len());

@@ -37,6 +37,12 @@ pub struct ConfigError {
     pub message: String,
 }
 
+impl From<ConfigError> for crate::error::Error {
+    fn from(e: ConfigError) -> Self {
+        crate::error::Error::Config(e.to_string())
+    }
+}
+
 fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         variable,

@@ -8,8 +8,8 @@
 //!
 //! Modules by concern: [`config`] (environment), [`http`] (one router per resource), [`server`]
 //! (read timeouts, graceful stop), [`store`], [`worker`], [`tenant`], [`render`], [`mail`],
-//! [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`]. [`app`] builds the router
-//! without a socket; [`serve`] runs server and worker until the cancellation token fires, then drains
+//! [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`]. [`app`] (in [`http`], with
+//! [`AppState`]) builds the router without a socket; [`serve`] runs server and worker until the cancellation token fires, then drains
 //! both for at most `SHUTDOWN_GRACE`.
 
 pub mod commands;
@@ -28,35 +28,14 @@ pub mod worker;
 
 use std::sync::Arc;
 
-use axum::Router;
 use stagesub_gitops::Publisher;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use config::{Config, GitBackend, GithubAuthConfig, Secret};
+use config::{Config, GitBackend, GithubAuthConfig};
 use store::Store;
 
-/// Shared state of the HTTP handlers.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    /// The bridge's database.
-    pub store: Store,
-    /// `STRIPE_WEBHOOK_SECRET` values.
-    pub webhook_secrets: Arc<Vec<String>>,
-    /// `BRIDGE_API_TOKEN`.
-    pub api_token: Option<Secret>,
-    /// Wakes the worker when new work was recorded.
-    pub wake: Arc<Notify>,
-}
-
-/// The HTTP application: webhooks, CI callbacks, health.
-pub fn app(state: AppState) -> Router {
-    Router::new()
-        .merge(http::webhooks::router())
-        .merge(http::tenants::router())
-        .merge(http::health::router())
-        .with_state(state)
-}
+pub use http::{AppState, app};
 
 /// Builds the publisher selected by `GIT_BACKEND`. Call inside a Tokio runtime.
 pub fn build_publisher(config: &Config) -> Result<Arc<dyn Publisher>, String> {
@@ -106,43 +85,19 @@ pub fn build_publisher(config: &Config) -> Result<Arc<dyn Publisher>, String> {
     Ok(publisher)
 }
 
-/// Why `serve` could not start or went down.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    /// A setting is unusable; the message names the variable.
-    #[error(transparent)]
-    Config(#[from] config::ConfigError),
-    /// The database pool could not be built (`DATABASE_URL`).
-    #[error("{0}")]
-    Database(String),
-    /// The schema could not be created or upgraded.
-    #[error("DATABASE_URL: cannot prepare the schema: {0}")]
-    Schema(store::StoreError),
-    /// The publisher could not be built (`GIT_BACKEND` and its settings).
-    #[error("{0}")]
-    Publisher(String),
-    /// `BIND_ADDR` could not be listened on.
-    #[error("BIND_ADDR: cannot listen on {addr}: {source}")]
-    Bind {
-        /// The address.
-        addr: std::net::SocketAddr,
-        /// Why.
-        source: std::io::Error,
-    },
-}
-
 /// Runs the HTTP server and the worker until `cancel` fires, then lets both finish what they are
 /// doing for at most `SHUTDOWN_GRACE`; after that open connections are closed and running jobs
 /// abandoned (their transactions roll back, so the jobs stay queued for the next start).
-pub async fn serve(config: Config, cancel: CancellationToken) -> Result<(), ServeError> {
+pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<()> {
     let store = Store::connect_with_ca(
         config.database_url.expose(),
         config.database_ca_cert.as_deref(),
         config.worker_concurrency + 16,
-    )
-    .map_err(ServeError::Database)?;
-    store.migrate().await.map_err(ServeError::Schema)?;
-    let publisher = build_publisher(&config).map_err(ServeError::Publisher)?;
+    )?;
+    store.migrate().await.map_err(|e| {
+        error::Error::Config(format!("DATABASE_URL: cannot prepare the schema: {e}"))
+    })?;
+    let publisher = build_publisher(&config).map_err(error::Error::Config)?;
     let mailer = match &config.mail {
         Some(m) => Some(mail::Mailer::new(m)?),
         None => {
@@ -173,9 +128,11 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> Result<(), Serv
     };
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
-        .map_err(|source| ServeError::Bind {
-            addr: config.bind_addr,
-            source,
+        .map_err(|e| {
+            error::Error::Config(format!(
+                "BIND_ADDR: cannot listen on {}: {e}",
+                config.bind_addr
+            ))
         })?;
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "stagesub-bridge listening");

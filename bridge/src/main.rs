@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use stagesub_bridge::commands::{self, CommandError};
+use stagesub_bridge::commands;
 use stagesub_bridge::config::Config;
+use stagesub_bridge::error::{Error, Result};
 use stagesub_bridge::logging::{self, LogFormat, one_line};
 use stagesub_bridge::render::DEFAULT_MODULE_SOURCE;
 use stagesub_bridge::store::JobFilter;
@@ -98,8 +99,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints a command's output, or its error on one line (exit 1; 2 for wrong values).
-fn finish(result: Result<String, CommandError>) -> ExitCode {
+/// Prints a command's output, or its error on one line (exit 2 for wrong values or settings, else 1).
+fn finish(result: Result<String>) -> ExitCode {
     match result {
         Ok(text) => {
             print!("{text}");
@@ -108,7 +109,7 @@ fn finish(result: Result<String, CommandError>) -> ExitCode {
         Err(e) => {
             eprint!("{}", one_line(&format!("error: {e}"), false));
             match e {
-                CommandError::Invalid(_) | CommandError::Config(_) => ExitCode::from(2),
+                Error::BadRequest(_) | Error::Config(_) => ExitCode::from(2),
                 _ => ExitCode::FAILURE,
             }
         }
@@ -122,7 +123,7 @@ fn run_async<T>(work: impl std::future::Future<Output = T>) -> T {
     out
 }
 
-fn render(args: RenderArgs) -> Result<String, CommandError> {
+fn render(args: RenderArgs) -> Result<String> {
     let values = TenantValues {
         subdomain: args.subdomain,
         orchestra_name: args.orchestra_name,
@@ -139,7 +140,7 @@ fn render(args: RenderArgs) -> Result<String, CommandError> {
     commands::render(&record, &args.module_source)
 }
 
-async fn jobs(command: JobsCommand) -> Result<String, CommandError> {
+async fn jobs(command: JobsCommand) -> Result<String> {
     let store = commands::open_store().await?;
     match command {
         JobsCommand::List { parked, all, limit } => {

@@ -2,6 +2,8 @@
 
 use tokio_postgres::GenericClient;
 
+use super::TenantState;
+
 /// Records the published file (its SHA-256, the commit, the pull request) and moves a tenant that
 /// was `publishing` to `published`.
 pub async fn mark_published(
@@ -14,9 +16,16 @@ pub async fn mark_published(
     db.execute(
         "UPDATE tenants SET published_sha256 = $2, published_commit = $3, pull_request_url = $4,
                 published_at = now(),
-                state = CASE WHEN state = 'publishing' THEN 'published' ELSE state END
+                state = CASE WHEN state = $5 THEN $6 ELSE state END
          WHERE subdomain = $1",
-        &[&subdomain, &sha256, &commit, &pull_request_url],
+        &[
+            &subdomain,
+            &sha256,
+            &commit,
+            &pull_request_url,
+            &TenantState::Publishing,
+            &TenantState::Published,
+        ],
     )
     .await?;
     Ok(())

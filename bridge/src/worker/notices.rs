@@ -64,17 +64,14 @@ pub(super) async fn tell_admin_about_event(
     ctx: &WorkerContext,
     event_id: &str,
 ) -> Result<Outcome, JobError> {
-    let Some(store::EventForAdmin {
-        event_type,
-        outcome,
-        payload,
-    }) = store::event_for_admin(db, event_id).await?
-    else {
+    let Some((event, outcome)) = store::load_event_with_outcome(db, event_id).await? else {
         return Ok(Outcome::Parked(format!(
             "event {event_id} is not in the store"
         )));
     };
-    let object = payload
+    let event_type = event.event_type;
+    let object = event
+        .payload
         .pointer("/data/object")
         .cloned()
         .unwrap_or(Value::Null);
