@@ -1,4 +1,5 @@
-//! What the `render` and `jobs` commands do (the command line itself is parsed in `main.rs`).
+//! What the `render`, `jobs` and `tenants` commands do (the command line itself is parsed in
+//! `main.rs`).
 
 use std::fmt::Write as _;
 
@@ -71,6 +72,27 @@ pub async fn jobs_retry_parked(store: &Store) -> Result<String> {
         out.push_str(&table(&rows));
     }
     Ok(out)
+}
+
+/// `tenants link-owner`: links the guest tenant `subdomain` to Stripe customer `customer_id` (see
+/// [`store::link_owner`]); its file is republished by a running bridge.
+pub async fn tenants_link_owner(
+    store: &Store,
+    subdomain: &str,
+    customer_id: &str,
+    linked_by: &str,
+) -> Result<String> {
+    Ok(
+        match store::link_owner(store, subdomain, customer_id, linked_by).await? {
+            store::LinkOutcome::Linked { previous } => format!(
+                "linked tenant {subdomain} to customer {customer_id} (was {previous}); its file is \
+                 republished with the customer id\n"
+            ),
+            store::LinkOutcome::AlreadyLinked => {
+                format!("tenant {subdomain} already belongs to customer {customer_id}\n")
+            }
+        },
+    )
 }
 
 /// Rows as aligned columns; every cell on one line.

@@ -1,6 +1,6 @@
 //! `stagesub-bridge`: parses the command line and calls the library. `serve` runs the webhook server
 //! and the worker; `render` prints a tenant file for given values; `jobs list | retry` shows and
-//! re-queues jobs.
+//! re-queues jobs; `tenants link-owner` links a guest tenant to a Stripe customer.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -32,6 +32,25 @@ enum Command {
     /// Show and re-queue the worker's jobs (DATABASE_URL from the environment)
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Admin actions on tenants (DATABASE_URL from the environment)
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantsCommand {
+    /// Link a guest tenant (bought without a Stripe customer) to a customer, once; recorded with
+    /// who did it, and the tenant file republished
+    LinkOwner {
+        /// The tenant's subdomain
+        subdomain: String,
+        /// The Stripe customer id (cus_…)
+        #[arg(long)]
+        customer: String,
+        /// Who links it (a name or email), for the record
+        #[arg(long)]
+        by: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +115,14 @@ fn main() -> ExitCode {
         Command::Serve => serve(),
         Command::Render(args) => finish(render(args)),
         Command::Jobs(command) => finish(run_async(jobs(command))),
+        Command::Tenants(TenantsCommand::LinkOwner {
+            subdomain,
+            customer,
+            by,
+        }) => finish(run_async(async {
+            let store = commands::open_store().await?;
+            commands::tenants_link_owner(&store, &subdomain, &customer, &by).await
+        })),
     }
 }
 

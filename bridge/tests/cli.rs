@@ -236,3 +236,59 @@ async fn jobs_list_and_retry_show_and_requeue() {
     assert_eq!(code, 0);
     assert!(stdout.contains("re-queued 0 parked job"), "{stdout}");
 }
+
+#[tokio::test]
+async fn tenants_link_owner_links_a_guest_tenant_once() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let client = store.client().await.unwrap();
+    client
+        .batch_execute(
+            "INSERT INTO tenants (subdomain, orchestra_name, values_at, state, owner_email, owner_session_id)
+               VALUES ('guest-hall', 'Guest Hall', 1, 'published', 'guest@example.org', 'cs_guest');",
+        )
+        .await
+        .unwrap();
+    let link = |args: &[&str]| {
+        let out = bridge()
+            .args(["tenants", "link-owner"])
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, stderr) = link(&["guest-hall", "--customer", "cus_dan"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--by"), "{stderr}");
+    let (code, _, stderr) = link(&["guest-hall", "--customer", "dan", "--by", "ops"]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = link(&["nobody-hall", "--customer", "cus_dan", "--by", "ops"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("nobody-hall"), "{stderr}");
+    let (code, stdout, stderr) = link(&["guest-hall", "--customer=cus_dan", "--by=ops@x.test"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("linked tenant guest-hall to customer cus_dan"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = link(&["guest-hall", "--customer", "cus_dan", "--by", "ops"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("already belongs"), "{stdout}");
+    let (code, _, stderr) = link(&["guest-hall", "--customer", "cus_eve", "--by", "ops"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("cus_dan"), "{stderr}");
+    let row = client
+        .query_one(
+            "SELECT owner_customer_id, (SELECT count(*) FROM owner_links), (SELECT count(*) FROM jobs WHERE kind = 'publish') FROM tenants WHERE subdomain = 'guest-hall'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, Option<String>>(0).as_deref(), Some("cus_dan"));
+    assert_eq!((row.get::<_, i64>(1), row.get::<_, i64>(2)), (1, 1));
+}
