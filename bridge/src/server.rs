@@ -63,6 +63,8 @@ pub async fn serve(
                 continue;
             }
         };
+        // Answers are written whole; waiting to coalesce them only adds latency.
+        let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone());
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
