@@ -6,6 +6,10 @@ use std::path::PathBuf;
 
 use stagesub_gitops::CommitMode;
 
+mod timing;
+
+pub use timing::{Timing, format_duration, parse_duration};
+
 /// A value that must never appear in logs: `Debug` prints `"<redacted>"`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(pub String);
@@ -31,6 +35,12 @@ pub struct ConfigError {
     pub variable: &'static str,
     /// What is wrong and what is expected.
     pub message: String,
+}
+
+impl From<ConfigError> for crate::error::Error {
+    fn from(e: ConfigError) -> Self {
+        crate::error::Error::Config(e.to_string())
+    }
 }
 
 fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
@@ -134,6 +144,8 @@ pub struct Config {
     pub app_domain: String,
     /// `WORKER_CONCURRENCY`, default 4: jobs run at once by this process.
     pub worker_concurrency: usize,
+    /// Retry window, alert time, read timeouts, shutdown grace.
+    pub timing: Timing,
 }
 
 impl Config {
@@ -164,10 +176,7 @@ impl Config {
         if secrets.is_empty() {
             return Err(bad("STRIPE_WEBHOOK_SECRET", "contains no secret"));
         }
-        let database_url =
-            get("DATABASE_URL").ok_or_else(|| bad("DATABASE_URL", "is required (postgres://…)"))?;
-        let database_ca_cert = get("DATABASE_CA_CERT");
-        check_database_tls(&database_url, database_ca_cert.as_deref())?;
+        let (database_url, database_ca_cert) = database_settings(&get)?;
         let bind_addr = get("BIND_ADDR")
             .unwrap_or_else(|| "0.0.0.0:8080".into())
             .parse()
@@ -200,7 +209,7 @@ impl Config {
         };
         Ok(Self {
             stripe_webhook_secrets: secrets,
-            database_url: Secret(database_url),
+            database_url,
             database_ca_cert,
             bind_addr,
             git,
@@ -211,8 +220,30 @@ impl Config {
             mail,
             app_domain: get("APP_DOMAIN").unwrap_or_else(|| "stagesub.app".into()),
             worker_concurrency,
+            timing: Timing::from_lookup(&get)?,
         })
     }
+}
+
+/// `DATABASE_URL` and `DATABASE_CA_CERT` from the process environment, checked: all that the `jobs`
+/// commands need.
+pub fn database_from_env() -> Result<(Secret, Option<String>), ConfigError> {
+    database_settings(&|name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+fn database_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<(Secret, Option<String>), ConfigError> {
+    let database_url =
+        get("DATABASE_URL").ok_or_else(|| bad("DATABASE_URL", "is required (postgres://…)"))?;
+    let database_ca_cert = get("DATABASE_CA_CERT");
+    check_database_tls(&database_url, database_ca_cert.as_deref())?;
+    Ok((Secret(database_url), database_ca_cert))
 }
 
 /// Checks `DATABASE_URL` and `DATABASE_CA_CERT` together, as the store will use them: the URL's

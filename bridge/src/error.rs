@@ -1,5 +1,11 @@
-//! The bridge's one error type for HTTP handlers, mapped to a response at the edge: a reason for client
-//! mistakes, a logged error and a bare status for ours.
+//! The bridge's one error type, for the HTTP handlers, the store's operations and the commands alike.
+//!
+//! Each variant says whose mistake it is. At the HTTP edge ([`IntoResponse`]) a client's mistake becomes
+//! a 4xx whose JSON body says what to fix; ours is logged and answered with a bare 5xx that tells
+//! nothing about our internals. Commands print [`Error`]'s `Display`, which never contains a secret
+//! (store errors come through [`StoreError`], which leaves the password out).
+//!
+//! New kinds of failure get a new variant here rather than a `String` error of their own.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -7,24 +13,55 @@ use axum::response::{IntoResponse, Response};
 
 use crate::store::StoreError;
 
-/// What went wrong while answering a request.
+/// Result with the bridge's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The request is wrong; the message says how.
+    /// The request is wrong; the message says how (400).
     #[error("{0}")]
     BadRequest(String),
-    /// Missing or wrong bearer token.
+    /// Missing or wrong bearer token (401).
     #[error("missing or invalid bearer token")]
     Unauthorized,
-    /// The named thing does not exist.
+    /// The named thing does not exist (404).
     #[error("{0}")]
     NotFound(String),
-    /// A feature is switched off by configuration.
+    /// The request contradicts what is recorded, e.g. linking a tenant that another customer owns (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// A feature is switched off by configuration (503, with the reason).
     #[error("{0}")]
     Disabled(&'static str),
-    /// The store could not be used; nothing was recorded.
+    /// The configuration is unusable; the message names the variable (start-up only).
+    #[error("{0}")]
+    Config(String),
+    /// The store could not be used; nothing was recorded (503: Stripe and CI retry).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Our own failure that is not the store's (500, logged).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Disabled(_) | Error::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Config(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// True when the client caused it (a 4xx).
+    pub fn is_client_error(&self) -> bool {
+        self.status().is_client_error()
+    }
 }
 
 impl From<tokio_postgres::Error> for Error {
@@ -33,22 +70,68 @@ impl From<tokio_postgres::Error> for Error {
     }
 }
 
+impl From<deadpool_postgres::PoolError> for Error {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        Error::Store(StoreError::Pool(e))
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let (status, message) = match &self {
-            Error::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
-            Error::Unauthorized => (StatusCode::UNAUTHORIZED, self.to_string()),
-            Error::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
-            Error::Disabled(m) => (StatusCode::SERVICE_UNAVAILABLE, (*m).to_owned()),
+        let status = self.status();
+        let message = match &self {
+            Error::BadRequest(_)
+            | Error::Unauthorized
+            | Error::NotFound(_)
+            | Error::Conflict(_)
+            | Error::Disabled(_) => self.to_string(),
             Error::Store(e) => {
                 tracing::error!(error = %e, "store failure while answering a request");
                 // Stripe retries on 5xx; the body says nothing about our internals.
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily unable to record; retry later".to_owned(),
-                )
+                "temporarily unable to record; retry later".to_owned()
+            }
+            Error::Config(e) | Error::Internal(e) => {
+                tracing::error!(error = %e, "internal failure while answering a request");
+                "internal error".to_owned()
             }
         };
         (status, Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_mistakes_are_4xx_with_reason_ours_are_bare_5xx() {
+        let cases = [
+            (Error::BadRequest("fix x".into()), 400, Some("fix x")),
+            (Error::Unauthorized, 401, Some("bearer")),
+            (Error::NotFound("no tenant".into()), 404, Some("no tenant")),
+            (Error::Conflict("owned".into()), 409, Some("owned")),
+            (Error::Internal("secret detail".into()), 500, None),
+            (Error::Config("DATABASE_URL: x".into()), 500, None),
+        ];
+        for (error, status, reason) in cases {
+            assert_eq!(error.is_client_error(), status < 500);
+            let response = error.into_response();
+            assert_eq!(response.status().as_u16(), status);
+            let body = futures_body(response);
+            match reason {
+                Some(r) => assert!(body.contains(r), "{body}"),
+                None => assert!(!body.contains("detail") && !body.contains("DATABASE_URL")),
+            }
+        }
+    }
+
+    fn futures_body(response: Response) -> String {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let bytes = rt
+            .block_on(axum::body::to_bytes(response.into_body(), 1 << 16))
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
     }
 }

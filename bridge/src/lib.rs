@@ -6,16 +6,21 @@
 //! ([`render`]) and publishes it through a [`stagesub_gitops::Publisher`] (git CLI or GitHub API). When CI
 //! reports the database ready, the worker sends the welcome email once ([`mail`]).
 //!
-//! Modules by concern: [`config`] (environment), [`http`] (one router per resource), [`store`],
-//! [`worker`], [`tenant`], [`render`], [`mail`], [`error`]. [`app`] builds the router without a socket;
-//! [`serve`] runs server and worker until the cancellation token fires.
+//! Modules by concern: [`config`] (environment), [`http`] (one router per resource), [`server`]
+//! (read timeouts, graceful stop), [`store`], [`worker`], [`tenant`], [`render`], [`mail`],
+//! [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`]. [`app`] (in [`http`], with
+//! [`AppState`]) builds the router without a socket; [`serve`] runs server and worker until the cancellation token fires, then drains
+//! both for at most `SHUTDOWN_GRACE`.
 
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod event;
 pub mod http;
+pub mod logging;
 pub mod mail;
 pub mod render;
+pub mod server;
 pub mod signature;
 pub mod store;
 pub mod tenant;
@@ -23,35 +28,14 @@ pub mod worker;
 
 use std::sync::Arc;
 
-use axum::Router;
 use stagesub_gitops::Publisher;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use config::{Config, GitBackend, GithubAuthConfig, Secret};
+use config::{Config, GitBackend, GithubAuthConfig};
 use store::Store;
 
-/// Shared state of the HTTP handlers.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    /// The bridge's database.
-    pub store: Store,
-    /// `STRIPE_WEBHOOK_SECRET` values.
-    pub webhook_secrets: Arc<Vec<String>>,
-    /// `BRIDGE_API_TOKEN`.
-    pub api_token: Option<Secret>,
-    /// Wakes the worker when new work was recorded.
-    pub wake: Arc<Notify>,
-}
-
-/// The HTTP application: webhooks, CI callbacks, health.
-pub fn app(state: AppState) -> Router {
-    Router::new()
-        .merge(http::webhooks::router())
-        .merge(http::tenants::router())
-        .merge(http::health::router())
-        .with_state(state)
-}
+pub use http::{AppState, app};
 
 /// Builds the publisher selected by `GIT_BACKEND`. Call inside a Tokio runtime.
 pub fn build_publisher(config: &Config) -> Result<Arc<dyn Publisher>, String> {
@@ -101,18 +85,19 @@ pub fn build_publisher(config: &Config) -> Result<Arc<dyn Publisher>, String> {
     Ok(publisher)
 }
 
-/// Runs the HTTP server and the worker until `cancel` fires, then drains both.
-pub async fn serve(config: Config, cancel: CancellationToken) -> Result<(), String> {
+/// Runs the HTTP server and the worker until `cancel` fires, then lets both finish what they are
+/// doing for at most `SHUTDOWN_GRACE`; after that open connections are closed and running jobs
+/// abandoned (their transactions roll back, so the jobs stay queued for the next start).
+pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<()> {
     let store = Store::connect_with_ca(
         config.database_url.expose(),
         config.database_ca_cert.as_deref(),
         config.worker_concurrency + 16,
     )?;
-    store
-        .migrate()
-        .await
-        .map_err(|e| format!("DATABASE_URL: cannot prepare the schema: {e}"))?;
-    let publisher = build_publisher(&config)?;
+    store.migrate().await.map_err(|e| {
+        error::Error::Config(format!("DATABASE_URL: cannot prepare the schema: {e}"))
+    })?;
+    let publisher = build_publisher(&config).map_err(error::Error::Config)?;
     let mailer = match &config.mail {
         Some(m) => Some(mail::Mailer::new(m)?),
         None => {
@@ -139,11 +124,29 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> Result<(), Stri
         tenants_dir: config.tenants_dir.clone(),
         module_source: config.module_source.clone(),
         app_domain: config.app_domain.clone(),
+        retry: config.timing.publish_retry,
     };
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
-        .map_err(|e| format!("BIND_ADDR: cannot listen on {}: {e}", config.bind_addr))?;
-    tracing::info!(addr = %listener.local_addr().map_err(|e| e.to_string())?, "stagesub-bridge listening");
+        .map_err(|e| {
+            error::Error::Config(format!(
+                "BIND_ADDR: cannot listen on {}: {e}",
+                config.bind_addr
+            ))
+        })?;
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "stagesub-bridge listening");
+    }
+    let timing = config.timing;
+    let http = tokio::spawn(server::serve(
+        listener,
+        app(state),
+        server::ReadTimeouts {
+            header: timing.header_read_timeout,
+            body: timing.body_read_timeout,
+        },
+        cancel.clone(),
+    ));
     let worker = tokio::spawn(worker::run(
         store,
         ctx,
@@ -151,11 +154,20 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> Result<(), Stri
         wake,
         cancel.clone(),
     ));
-    let shutdown = cancel.clone();
-    let served = axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await;
-    cancel.cancel();
-    let _ = worker.await;
-    served.map_err(|e| format!("HTTP server failed: {e}"))
+    let (http_abort, worker_abort) = (http.abort_handle(), worker.abort_handle());
+    cancel.cancelled().await;
+    let drained = tokio::time::timeout(timing.shutdown_grace, async {
+        let _ = http.await;
+        let _ = worker.await;
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            grace = %config::format_duration(timing.shutdown_grace),
+            "SHUTDOWN_GRACE is over: closing open connections; unfinished jobs stay queued"
+        );
+        http_abort.abort();
+        worker_abort.abort();
+    }
+    Ok(())
 }

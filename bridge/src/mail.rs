@@ -5,7 +5,7 @@ use std::time::Duration;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::MailConfig;
+use crate::config::{ConfigError, MailConfig};
 
 /// One message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,22 +50,23 @@ impl std::fmt::Debug for Mailer {
 
 impl Mailer {
     /// Builds the transport from `SMTP_URL`; errors name the variable.
-    pub fn new(config: &MailConfig) -> Result<Self, String> {
+    pub fn new(config: &MailConfig) -> Result<Self, ConfigError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(config.smtp_url.expose())
-            .map_err(|_| {
-                "SMTP_URL: not a usable SMTP URL (smtp://host:port or smtps://user:pass@host:465)"
-                    .to_owned()
+            .map_err(|_| ConfigError {
+                variable: "SMTP_URL",
+                message: "not a usable SMTP URL (smtp://host:port or smtps://user:pass@host:465)"
+                    .to_owned(),
             })?
             .timeout(Some(Duration::from_secs(30)))
             .build();
-        let from = config
-            .from
-            .parse()
-            .map_err(|_| format!("EMAIL_FROM: {:?} is not an email address", config.from))?;
-        config
-            .admin
-            .parse::<Mailbox>()
-            .map_err(|_| format!("ADMIN_EMAIL: {:?} is not an email address", config.admin))?;
+        let from = config.from.parse().map_err(|_| ConfigError {
+            variable: "EMAIL_FROM",
+            message: format!("{:?} is not an email address", config.from),
+        })?;
+        config.admin.parse::<Mailbox>().map_err(|_| ConfigError {
+            variable: "ADMIN_EMAIL",
+            message: format!("{:?} is not an email address", config.admin),
+        })?;
         Ok(Self {
             transport,
             from,

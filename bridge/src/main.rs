@@ -1,62 +1,203 @@
-//! `stagesub-bridge serve` runs the webhook server and the worker; `stagesub-bridge render` prints a
-//! tenant file for given values.
+//! `stagesub-bridge`: parses the command line and calls the library. `serve` runs the webhook server
+//! and the worker; `render` prints a tenant file for given values; `jobs list | retry` shows and
+//! re-queues jobs; `tenants link-owner` links a guest tenant to a Stripe customer.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
+use clap::{Args, Parser, Subcommand};
+use stagesub_bridge::commands;
 use stagesub_bridge::config::Config;
-use stagesub_bridge::render::{DEFAULT_MODULE_SOURCE, render_tenant};
-use stagesub_bridge::tenant::{TenantRecord, TenantValues};
+use stagesub_bridge::error::{Error, Result};
+use stagesub_bridge::logging::{self, LogFormat, one_line};
+use stagesub_bridge::render::DEFAULT_MODULE_SOURCE;
+use stagesub_bridge::store::JobFilter;
+use stagesub_bridge::tenant::TenantValues;
 use tokio_util::sync::CancellationToken;
 
-const USAGE: &str = "usage:
-  stagesub-bridge serve       run the webhook server and worker (configuration from the environment)
-  stagesub-bridge render --subdomain NAME --orchestra-name TEXT [--contact-email E] [--plan P]
-                         [--region R] [--archived] [--customer-id cus_…] [--subscription-id sub_…]
-                         [--module-source PATH]";
+/// Turns Stripe payments into tenant files committed to the infra Git repository.
+#[derive(Debug, Parser)]
+#[command(name = "stagesub-bridge", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the webhook server and the worker (configuration from the environment; see README)
+    Serve,
+    /// Print the tenant file for the given values, checked as a webhook's would be
+    Render(RenderArgs),
+    /// Show and re-queue the worker's jobs (DATABASE_URL from the environment)
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Admin actions on tenants (DATABASE_URL from the environment)
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantsCommand {
+    /// Link a guest tenant (bought without a Stripe customer) to a customer, once; recorded with
+    /// who did it, and the tenant file republished
+    LinkOwner {
+        /// The tenant's subdomain
+        subdomain: String,
+        /// The Stripe customer id (cus_…)
+        #[arg(long)]
+        customer: String,
+        /// Who links it (a name or email), for the record
+        #[arg(long)]
+        by: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct RenderArgs {
+    /// The tenant's subdomain (a DNS label)
+    #[arg(long)]
+    subdomain: String,
+    /// The orchestra's name
+    #[arg(long)]
+    orchestra_name: String,
+    /// Contact email address
+    #[arg(long)]
+    contact_email: Option<String>,
+    /// Plan, e.g. free, pro, enterprise
+    #[arg(long)]
+    plan: Option<String>,
+    /// Supabase region or smart group
+    #[arg(long)]
+    region: Option<String>,
+    /// Write the tenant as archived
+    #[arg(long)]
+    archived: bool,
+    /// Stripe customer id (cus_…)
+    #[arg(long)]
+    customer_id: Option<String>,
+    /// Stripe subscription id (sub_…)
+    #[arg(long)]
+    subscription_id: Option<String>,
+    /// Module source written into the file
+    #[arg(long, default_value = DEFAULT_MODULE_SOURCE)]
+    module_source: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// List pending and parked jobs (newest last)
+    List {
+        /// Only parked jobs
+        #[arg(long, conflicts_with = "all")]
+        parked: bool,
+        /// Done jobs too
+        #[arg(long)]
+        all: bool,
+        /// At most this many (the newest)
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Make a parked or pending job due now, with a fresh retry window
+    Retry {
+        /// The job's id (see `jobs list`)
+        #[arg(required_unless_present = "parked", conflicts_with = "parked")]
+        id: Option<i64>,
+        /// Every parked job
+        #[arg(long)]
+        parked: bool,
+    },
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("serve") if args.len() == 1 => serve(),
-        Some("render") => match render(&args[1..]) {
-            Ok(text) => {
-                print!("{text}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e}\n{USAGE}");
-                ExitCode::from(2)
-            }
-        },
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve => serve(),
+        Command::Render(args) => finish(render(args)),
+        Command::Jobs(command) => finish(run_async(jobs(command))),
+        Command::Tenants(TenantsCommand::LinkOwner {
+            subdomain,
+            customer,
+            by,
+        }) => finish(run_async(async {
+            let store = commands::open_store().await?;
+            commands::tenants_link_owner(&store, &subdomain, &customer, &by).await
+        })),
+    }
+}
+
+/// Prints a command's output, or its error on one line (exit 2 for wrong values or settings, else 1).
+fn finish(result: Result<String>) -> ExitCode {
+    match result {
+        Ok(text) => {
+            print!("{text}");
             ExitCode::SUCCESS
         }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
+        Err(e) => {
+            eprint!("{}", one_line(&format!("error: {e}"), false));
+            match e {
+                Error::BadRequest(_) | Error::Config(_) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+fn run_async<T>(work: impl std::future::Future<Output = T>) -> T {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let out = runtime.block_on(work);
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    out
+}
+
+fn render(args: RenderArgs) -> Result<String> {
+    let values = TenantValues {
+        subdomain: args.subdomain,
+        orchestra_name: args.orchestra_name,
+        contact_email: args.contact_email,
+        plan: args.plan,
+        region: args.region,
+    };
+    let record = commands::record_from_values(
+        values,
+        args.archived,
+        args.customer_id,
+        args.subscription_id,
+    );
+    commands::render(&record, &args.module_source)
+}
+
+async fn jobs(command: JobsCommand) -> Result<String> {
+    let store = commands::open_store().await?;
+    match command {
+        JobsCommand::List { parked, all, limit } => {
+            let filter = match (parked, all) {
+                (true, _) => JobFilter::Parked,
+                (_, true) => JobFilter::All,
+                _ => JobFilter::Open,
+            };
+            commands::jobs_list(&store, filter, limit.max(1)).await
+        }
+        JobsCommand::Retry { parked: true, .. } => commands::jobs_retry_parked(&store).await,
+        JobsCommand::Retry { id, .. } => {
+            commands::jobs_retry(&store, id.expect("clap requires an id without --parked")).await
         }
     }
 }
 
 fn serve() -> ExitCode {
-    // async-stripe-webhook warns on every event whose API version differs from the one it was
-    // generated for; the bridge reads only stable fields, so that warning is noise unless asked for.
-    let mut filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
-    if !filter.contains("stripe_webhook") {
-        filter.push_str(",stripe_webhook=error");
-    }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,stripe_webhook=error")
-            }),
-        )
-        .init();
+    let format = match LogFormat::from_env() {
+        Ok(f) => f,
+        Err(e) => {
+            eprint!("{}", one_line(&format!("configuration error: {e}"), false));
+            return ExitCode::from(2);
+        }
+    };
+    logging::init(format);
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("configuration error: {e}");
+            tracing::error!("configuration error: {e}");
             return ExitCode::from(2);
         }
     };
@@ -71,11 +212,15 @@ fn serve() -> ExitCode {
         });
         stagesub_bridge::serve(config, cancel).await
     });
+    // Whatever the grace left running (aborted connections, jobs) must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(500));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             tracing::error!("{e}");
-            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
@@ -89,48 +234,4 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = term.recv() => {}
     }
-}
-
-fn render(args: &[String]) -> Result<String, String> {
-    let mut values = TenantValues {
-        subdomain: String::new(),
-        orchestra_name: String::new(),
-        contact_email: None,
-        plan: None,
-        region: None,
-    };
-    let mut record_extra = (false, None, None);
-    let mut module_source = DEFAULT_MODULE_SOURCE.to_owned();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        if flag == "--archived" {
-            record_extra.0 = true;
-            continue;
-        }
-        let value = it
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value"))?
-            .clone();
-        match flag.as_str() {
-            "--subdomain" => values.subdomain = value,
-            "--orchestra-name" => values.orchestra_name = value,
-            "--contact-email" => values.contact_email = Some(value),
-            "--plan" => values.plan = Some(value),
-            "--region" => values.region = Some(value),
-            "--customer-id" => record_extra.1 = Some(value),
-            "--subscription-id" => record_extra.2 = Some(value),
-            "--module-source" => module_source = value,
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    values.validate()?;
-    let record = TenantRecord {
-        values,
-        archived: record_extra.0,
-        stripe_customer_id: record_extra.1,
-        stripe_subscription_id: record_extra.2,
-        source_event_id: None,
-        checkout_session_id: None,
-    };
-    Ok(render_tenant(&record, &module_source))
 }

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::AppState;
+use super::AppState;
 use crate::error::Error;
 
 /// Routes of this resource.

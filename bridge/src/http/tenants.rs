@@ -9,9 +9,9 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
-use crate::AppState;
+use super::AppState;
 use crate::error::Error;
-use crate::store::{self, JobKind};
+use crate::store::{TenantState, mark_ready, record_failure_report};
 
 /// Largest accepted failure report.
 const MAX_REPORT_BYTES: usize = 64 * 1024;
@@ -40,6 +40,10 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Error> {
     }
 }
 
+fn no_tenant(subdomain: &str) -> Error {
+    Error::NotFound(format!("no tenant with subdomain {subdomain:?}"))
+}
+
 /// Records that the tenant's database is ready; the welcome email is sent once, by a job.
 async fn ready(
     State(state): State<AppState>,
@@ -47,36 +51,16 @@ async fn ready(
     headers: HeaderMap,
 ) -> Result<Json<Value>, Error> {
     authorize(&state, &headers)?;
-    let mut client = state.store.client().await?;
-    let tx = client.transaction().await?;
-    let row = tx
-        .query_opt(
-            "SELECT ready_at IS NULL FROM tenants WHERE subdomain = $1 FOR UPDATE",
-            &[&subdomain],
-        )
-        .await?;
-    let Some(row) = row else {
-        return Err(Error::NotFound(format!(
-            "no tenant with subdomain {subdomain:?}"
-        )));
-    };
-    let first_time: bool = row.get(0);
-    tx.execute(
-        "UPDATE tenants SET ready_at = coalesce(ready_at, now()), state = 'ready', updated_at = now() WHERE subdomain = $1",
-        &[&subdomain],
-    )
-    .await?;
-    if first_time {
-        store::enqueue(&*tx, JobKind::Welcome, &subdomain).await?;
-    }
-    tx.commit().await?;
+    let first_time = mark_ready(&state.store, &subdomain)
+        .await?
+        .ok_or_else(|| no_tenant(&subdomain))?;
     state.wake.notify_waiters();
     Ok(Json(
-        json!({ "subdomain": subdomain, "state": "ready", "first_time": first_time }),
+        json!({ "subdomain": subdomain, "state": TenantState::Ready.as_str(), "first_time": first_time }),
     ))
 }
 
-/// Records a provisioning failure (the body says what failed) and tells the admin.
+/// Records a provisioning failure (the body says what failed, in any bytes) and tells the admin.
 async fn failed(
     State(state): State<AppState>,
     Path(subdomain): Path<String>,
@@ -84,33 +68,11 @@ async fn failed(
     body: Bytes,
 ) -> Result<Json<Value>, Error> {
     authorize(&state, &headers)?;
-    let detail = String::from_utf8_lossy(&body).trim().to_owned();
-    let detail = if detail.is_empty() {
-        "(no details given)".to_owned()
-    } else {
-        detail
-    };
-    let mut client = state.store.client().await?;
-    let tx = client.transaction().await?;
-    let updated = tx
-        .execute("UPDATE tenants SET failed_at = now(), state = 'failed', updated_at = now() WHERE subdomain = $1", &[&subdomain])
-        .await?;
-    if updated == 0 {
-        return Err(Error::NotFound(format!(
-            "no tenant with subdomain {subdomain:?}"
-        )));
-    }
-    let id: i64 = tx
-        .query_one(
-            "INSERT INTO failure_reports (subdomain, detail) VALUES ($1, $2) RETURNING id",
-            &[&subdomain, &detail],
-        )
+    let id = record_failure_report(&state.store, &subdomain, &body)
         .await?
-        .get(0);
-    store::enqueue(&*tx, JobKind::AdminFailure, &id.to_string()).await?;
-    tx.commit().await?;
+        .ok_or_else(|| no_tenant(&subdomain))?;
     state.wake.notify_waiters();
     Ok(Json(
-        json!({ "subdomain": subdomain, "state": "failed", "report": id }),
+        json!({ "subdomain": subdomain, "state": TenantState::Failed.as_str(), "report": id }),
     ))
 }

@@ -8,11 +8,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
 
-use crate::AppState;
+use super::AppState;
 use crate::error::Error;
-use crate::event::parse_envelope;
+use crate::event::{ReceivedEvent, parse_envelope};
 use crate::signature::verify;
-use crate::store::{StoredEvent, record_event};
+use crate::store::record_event;
 
 /// Largest accepted webhook body (Stripe's events are far smaller).
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
@@ -24,11 +24,11 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-/// A Stripe event whose signature was checked on the raw body before anything parsed it.
+/// A raw body whose Stripe signature was checked before anything parsed it.
 #[derive(Debug)]
-pub struct VerifiedEvent(pub StoredEvent);
+pub struct VerifiedBody(pub Bytes);
 
-impl FromRequest<AppState> for VerifiedEvent {
+impl FromRequest<AppState> for VerifiedBody {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
@@ -41,16 +41,16 @@ impl FromRequest<AppState> for VerifiedEvent {
             .map_err(IntoResponse::into_response)?;
         verify(header.as_deref(), &body, &state.webhook_secrets)
             .map_err(|e| Error::BadRequest(e.to_string()).into_response())?;
-        let event = parse_envelope(&body)
-            .map_err(|e| Error::BadRequest(format!("not a Stripe event: {e}")).into_response())?;
-        Ok(VerifiedEvent(event))
+        Ok(VerifiedBody(body))
     }
 }
 
 async fn receive(
     State(state): State<AppState>,
-    VerifiedEvent(event): VerifiedEvent,
+    VerifiedBody(body): VerifiedBody,
 ) -> Result<Response, Error> {
+    // One parse of the envelope; the worker reads the rest from the stored body.
+    let event: ReceivedEvent<'_> = parse_envelope(&body)?;
     let inserted = record_event(&state.store, &event).await?;
     if inserted {
         state.wake.notify_waiters();

@@ -1,29 +1,53 @@
-//! The bridge's Postgres: events, tenants, subscriptions and jobs.
+//! The bridge's Postgres: events, tenants, subscriptions, owners and jobs. Every SQL statement of the
+//! bridge's own tables lives in this module.
 //!
 //! The schema is embedded and applied at start-up under an advisory lock, so several replicas can start
-//! at once. Queries bind every value as a parameter.
+//! at once. Queries bind every value as a parameter. Modules: [`events`] (intake, one statement per
+//! delivery), `tenants` (rows and locks), `state` ([`TenantState`]), `subscriptions`, `owners`
+//! ([`link_owner`]), `callbacks` (CI's ready/failed), `jobs` (the queue).
 
-mod events;
+mod callbacks;
+pub mod events;
+mod job_admin;
 mod jobs;
+mod notices;
+mod owners;
+mod publications;
+mod state;
+mod subscriptions;
 mod tenants;
 
-pub use events::{StoredEvent, record_event};
+pub use callbacks::{mark_ready, record_failure_report, report_text};
+pub use events::{StoredEvent, load_event_with_outcome, record_event};
 pub(crate) use events::{load_event, set_outcome};
+pub use job_admin::{
+    JobFilter, JobRow, JobState, job, list_jobs, requeue_job, requeue_parked_jobs,
+};
 pub use jobs::{Job, JobKind, enqueue};
 pub(crate) use jobs::{
-    claim as claim_job, complete as complete_job, park as park_job, retry_later as retry_job_later,
+    claim as claim_job, complete as complete_job, mark_alerted as mark_job_alerted,
+    park as park_job, retry_later as retry_job_later,
 };
-pub use tenants::{
-    StoredTenant, SubscriptionFact, load_tenant, lock_subscription, lock_tenant,
-    record_subscription_fact,
-};
-pub(crate) use tenants::{save_tenant, set_archived, subscription_fact, tenants_of_subscription};
+pub use notices::{failure_report, mark_welcome_sent};
+pub use owners::{LinkOutcome, link_owner};
+pub use publications::mark_published;
+pub use state::TenantState;
+pub(crate) use subscriptions::subscription_fact;
+pub use subscriptions::{SubscriptionFact, record_subscription_fact};
+pub use tenants::{StoredTenant, load_tenant, lock_subscription, lock_tenant};
+pub(crate) use tenants::{save_tenant, set_archived, tenants_of_subscription};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use stagesub_migrate::{TlsOptions, connect_settings};
 
+use crate::error::Error;
+
 /// Embedded migrations: (version, SQL). Append only.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("schema.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("schema.sql")),
+    (2, include_str!("schema_v2.sql")),
+    (3, include_str!("v3_jobs.sql")),
+];
 
 /// A failure to reach or use the store. `Display` includes the causes (e.g. why a TLS handshake
 /// failed: `invalid peer certificate: UnknownIssuer`), never the password.
@@ -61,7 +85,7 @@ pub struct Store {
 impl Store {
     /// Builds a pool for `database_url` without a CA certificate (no connection is made until
     /// first use). See [`Store::connect_with_ca`].
-    pub fn connect(database_url: &str, max_size: usize) -> Result<Self, String> {
+    pub fn connect(database_url: &str, max_size: usize) -> Result<Self, Error> {
         Self::connect_with_ca(database_url, None, max_size)
     }
 
@@ -77,12 +101,12 @@ impl Store {
         database_url: &str,
         ca_cert_pem: Option<&str>,
         max_size: usize,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Error> {
         let tls = TlsOptions {
             ca_cert_pem: ca_cert_pem.map(str::to_owned),
         };
-        let settings =
-            connect_settings(database_url, &tls).map_err(|e| format!("DATABASE_URL: {e}"))?;
+        let settings = connect_settings(database_url, &tls)
+            .map_err(|e| Error::Config(format!("DATABASE_URL: {e}")))?;
         let manager = Manager::from_config(
             settings.config,
             settings.tls,
@@ -96,7 +120,7 @@ impl Store {
             .create_timeout(Some(std::time::Duration::from_secs(5)))
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
-            .map_err(|e| format!("cannot build the database pool: {e}"))?;
+            .map_err(|e| Error::Config(format!("cannot build the database pool: {e}")))?;
         Ok(Self { pool })
     }
 

@@ -6,7 +6,8 @@
 
 use tokio_postgres::GenericClient;
 
-use crate::tenant::{TenantRecord, TenantValues};
+use super::TenantState;
+use crate::tenant::{Identity, TenantRecord, TenantValues};
 
 /// Namespaces of the advisory locks (first key).
 const LOCK_TENANT: i32 = 7412;
@@ -45,8 +46,10 @@ pub struct StoredTenant {
     pub record: TenantRecord,
     /// Created time of the event that set the values.
     pub values_at: i64,
-    /// `publishing`, `published`, `ready`, `failed`.
-    pub state: String,
+    /// Where the tenant is.
+    pub state: TenantState,
+    /// Who owns it (fixed by the first paid provisioning).
+    pub owner: Identity,
     /// SHA-256 of the file last published.
     pub published_sha256: Option<String>,
     /// Welcome email already sent.
@@ -62,7 +65,8 @@ pub async fn load_tenant(
         .query_opt(
             "SELECT subdomain, orchestra_name, contact_email, plan, region, archived, stripe_customer_id,
                     stripe_subscription_id, source_event_id, checkout_session_id, values_at, state,
-                    published_sha256, welcome_sent_at IS NOT NULL
+                    published_sha256, welcome_sent_at IS NOT NULL,
+                    owner_customer_id, owner_email, owner_session_id
              FROM tenants WHERE subdomain = $1",
             &[&subdomain],
         )
@@ -86,87 +90,42 @@ pub async fn load_tenant(
         state: r.get(11),
         published_sha256: r.get(12),
         welcome_sent: r.get(13),
+        owner: Identity {
+            customer: r.get(14),
+            email: r.get(15),
+            session: r.get(16),
+        },
     }))
 }
 
-/// Inserts or replaces a tenant's values (state back to `publishing`).
+/// Inserts or replaces a tenant's values (state back to `publishing` unless CI already called back).
+/// `owner` is recorded only when the row is created: later saves never change it.
 pub(crate) async fn save_tenant(
     db: &impl GenericClient,
     t: &TenantRecord,
     values_at: i64,
+    owner: &Identity,
 ) -> Result<(), tokio_postgres::Error> {
     let v = &t.values;
     db.execute(
         "INSERT INTO tenants (subdomain, orchestra_name, contact_email, plan, region, archived, stripe_customer_id,
-                              stripe_subscription_id, source_event_id, checkout_session_id, values_at, state)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'publishing')
+                              stripe_subscription_id, source_event_id, checkout_session_id, values_at, state,
+                              owner_customer_id, owner_email, owner_session_id, owner_event_id, owner_since)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $9, $11)
          ON CONFLICT (subdomain) DO UPDATE SET
             orchestra_name = $2, contact_email = $3, plan = $4, region = $5, archived = $6,
             stripe_customer_id = $7, stripe_subscription_id = $8, source_event_id = $9,
             checkout_session_id = $10, values_at = $11, updated_at = now(),
-            state = CASE WHEN tenants.state IN ('ready', 'failed') THEN tenants.state ELSE 'publishing' END",
+            state = CASE WHEN tenants.state IN ($16, $17) THEN tenants.state ELSE $12 END",
         &[
             &v.subdomain, &v.orchestra_name, &v.contact_email, &v.plan, &v.region, &t.archived,
             &t.stripe_customer_id, &t.stripe_subscription_id, &t.source_event_id, &t.checkout_session_id, &values_at,
+            &TenantState::Publishing, &owner.customer, &owner.email, &owner.session,
+            &TenantState::Ready, &TenantState::Failed,
         ],
     )
     .await?;
     Ok(())
-}
-
-/// The latest facts about one subscription.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubscriptionFact {
-    /// Latest decisive fact: archived (`Some(true)`), live (`Some(false)`), none yet (`None`).
-    pub archived: Option<bool>,
-}
-
-/// Records a subscription status seen in an event created at `at`, keeping only newer facts. Returns the
-/// resulting state.
-pub async fn record_subscription_fact(
-    db: &impl GenericClient,
-    subscription: &str,
-    customer: Option<&str>,
-    status: &str,
-    archived: Option<bool>,
-    at: i64,
-    event_id: &str,
-) -> Result<SubscriptionFact, tokio_postgres::Error> {
-    let decided_at = archived.map(|_| at);
-    db.execute(
-        "INSERT INTO subscriptions (id, stripe_customer_id, status, status_at, archived, decided_at, event_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (id) DO UPDATE SET
-            status = CASE WHEN excluded.status_at >= subscriptions.status_at THEN excluded.status ELSE subscriptions.status END,
-            status_at = greatest(subscriptions.status_at, excluded.status_at),
-            archived = CASE WHEN excluded.decided_at IS NOT NULL
-                             AND (subscriptions.decided_at IS NULL OR excluded.decided_at >= subscriptions.decided_at)
-                            THEN excluded.archived ELSE subscriptions.archived END,
-            decided_at = CASE WHEN excluded.decided_at IS NOT NULL
-                             AND (subscriptions.decided_at IS NULL OR excluded.decided_at >= subscriptions.decided_at)
-                            THEN excluded.decided_at ELSE subscriptions.decided_at END,
-            event_id = CASE WHEN excluded.status_at >= subscriptions.status_at THEN excluded.event_id ELSE subscriptions.event_id END,
-            stripe_customer_id = coalesce(subscriptions.stripe_customer_id, excluded.stripe_customer_id)",
-        &[&subscription, &customer, &status, &at, &archived, &decided_at, &event_id],
-    )
-    .await?;
-    subscription_fact(db, subscription)
-        .await
-        .map(|f| f.unwrap_or(SubscriptionFact { archived: None }))
-}
-
-/// The facts known about a subscription, if any.
-pub(crate) async fn subscription_fact(
-    db: &impl GenericClient,
-    subscription: &str,
-) -> Result<Option<SubscriptionFact>, tokio_postgres::Error> {
-    let row = db
-        .query_opt(
-            "SELECT archived FROM subscriptions WHERE id = $1",
-            &[&subscription],
-        )
-        .await?;
-    Ok(row.map(|r| SubscriptionFact { archived: r.get(0) }))
 }
 
 /// Subdomains of the tenants on a subscription.

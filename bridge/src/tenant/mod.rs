@@ -1,12 +1,14 @@
-//! Tenants: the values a customer chose at checkout, their validation, and the lifecycle rules that
-//! decide whether a tenant is archived.
+//! Tenants: the values a customer chose at checkout, their validation, who owns a tenant ([`Identity`]),
+//! and the lifecycle rules that decide whether a tenant is archived.
 
+mod owner;
 mod state;
 mod validate;
 
+pub use owner::{Identity, normalise_email};
 pub use state::{
     CheckoutDecision, SubscriptionDecision, archive_change, checkout_decision,
-    subscription_decision,
+    subscription_decision, subscription_is_owners,
 };
 pub use validate::{
     ALLOWED_PLANS, RESERVED_SUBDOMAINS, SMART_REGION_GROUPS, SUPABASE_REGIONS,

@@ -2,9 +2,11 @@
 //!
 //! Events arrive in any order, so the store keeps, per subscription, the latest *decisive* fact ordered
 //! by the event's `created` time; a tenant is archived when that fact says so, whichever of checkout and
-//! cancellation arrived first. Values come from the newest checkout; a subdomain never changes owner.
+//! cancellation arrived first. Values come from the newest checkout of the owner; a subdomain never
+//! changes owner through an event ([`Identity`]): another identity's request is held, whenever it was
+//! created (a late, older event does not steal a tenant either).
 
-use super::TenantRecord;
+use super::{Identity, TenantRecord};
 
 /// What to do with a paid checkout for a subdomain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,22 +17,22 @@ pub enum CheckoutDecision {
     Unchanged,
     /// A newer checkout already set the values; this late delivery changes nothing.
     Superseded,
-    /// The subdomain belongs to another Stripe customer: hold the request and tell the admin.
+    /// The subdomain belongs to another identity: hold the request and tell the admin.
     Hold,
 }
 
-/// Decides a checkout for `incoming` (event created at `created`) given the stored tenant, if any,
-/// whose values were set by an event created at `existing_values_at`.
+/// Decides a checkout for `incoming` from `requester` (event created at `created`) given the stored
+/// tenant, if any: its record, the created time of the event that set its values, and its owner.
 pub fn checkout_decision(
-    existing: Option<(&TenantRecord, i64)>,
+    existing: Option<(&TenantRecord, i64, &Identity)>,
     incoming: &TenantRecord,
+    requester: &Identity,
     created: i64,
 ) -> CheckoutDecision {
-    let Some((current, values_at)) = existing else {
+    let Some((current, values_at, owner)) = existing else {
         return CheckoutDecision::Save;
     };
-    let owner = current.stripe_customer_id.as_deref();
-    if owner.is_some() && owner != incoming.stripe_customer_id.as_deref() {
+    if !owner.admits(requester) {
         return CheckoutDecision::Hold;
     }
     if values_at > created {
@@ -47,17 +49,29 @@ pub fn checkout_decision(
     }
 }
 
+/// True when a subscription event speaks for the tenant's owner: the tenant is on that subscription,
+/// or the owner is that subscription's customer. Otherwise (a tenant found only through another
+/// party's `metadata.subdomain`) the event is held.
+pub fn subscription_is_owners(
+    tenant: &TenantRecord,
+    owner: &Identity,
+    subscription: &str,
+    customer: Option<&str>,
+) -> bool {
+    tenant.stripe_subscription_id.as_deref() == Some(subscription)
+        || (owner.customer.is_some() && owner.customer.as_deref() == customer)
+}
+
 /// The archived flag a tenant should get from its subscription's latest decisive fact, when that
-/// changes it. A tenant found only through `metadata.subdomain` counts only if it is the customer's.
+/// changes it; never for a subscription that is not the owner's ([`subscription_is_owners`]).
 pub fn archive_change(
     tenant: &TenantRecord,
+    owner: &Identity,
     subscription: &str,
     customer: Option<&str>,
     decided_archived: Option<bool>,
 ) -> Option<bool> {
-    let ours = tenant.stripe_subscription_id.as_deref() == Some(subscription)
-        || (tenant.stripe_customer_id.is_some()
-            && tenant.stripe_customer_id.as_deref() == customer);
+    let ours = subscription_is_owners(tenant, owner, subscription, customer);
     decided_archived.filter(|a| ours && *a != tenant.archived)
 }
 
@@ -114,24 +128,48 @@ mod tests {
         }
     }
 
+    fn customer(c: &str) -> Identity {
+        Identity::of_event(Some(c), None, None)
+    }
+
     #[test]
     fn checkouts() {
         let a = record("cus_a", "A");
-        assert_eq!(checkout_decision(None, &a, 10), CheckoutDecision::Save);
+        let owner = customer("cus_a");
+        let existing = Some((&a, 10, &owner));
+        let by_a = customer("cus_a");
         assert_eq!(
-            checkout_decision(Some((&a, 10)), &a, 10),
-            CheckoutDecision::Unchanged
-        );
-        assert_eq!(
-            checkout_decision(Some((&a, 10)), &record("cus_a", "A2"), 11),
+            checkout_decision(None, &a, &by_a, 10),
             CheckoutDecision::Save
         );
         assert_eq!(
-            checkout_decision(Some((&a, 10)), &record("cus_a", "A0"), 9),
-            CheckoutDecision::Superseded
+            checkout_decision(existing, &a, &by_a, 10),
+            CheckoutDecision::Unchanged
         );
         assert_eq!(
-            checkout_decision(Some((&a, 10)), &record("cus_b", "B"), 99),
+            checkout_decision(existing, &record("cus_a", "A2"), &by_a, 11),
+            CheckoutDecision::Save
+        );
+        assert_eq!(
+            checkout_decision(existing, &record("cus_a", "A0"), &by_a, 9),
+            CheckoutDecision::Superseded
+        );
+        for created in [99, 1] {
+            assert_eq!(
+                checkout_decision(existing, &record("cus_b", "B"), &customer("cus_b"), created),
+                CheckoutDecision::Hold,
+                "newer or older, another identity is held"
+            );
+        }
+        let guest = Identity::of_event(None, Some("g@x.org"), Some("cs_1"));
+        let g = Some((&a, 10, &guest));
+        let other_session = Identity::of_event(None, Some("g@x.org"), Some("cs_2"));
+        assert_eq!(
+            checkout_decision(g, &a, &other_session, 11),
+            CheckoutDecision::Hold
+        );
+        assert_eq!(
+            checkout_decision(g, &a, &customer("cus_a"), 11),
             CheckoutDecision::Hold
         );
     }
@@ -139,17 +177,29 @@ mod tests {
     #[test]
     fn archive_changes() {
         let a = record("cus_a", "A");
-        assert_eq!(archive_change(&a, "sub_1", None, Some(true)), Some(true));
-        assert_eq!(archive_change(&a, "sub_1", None, Some(false)), None);
-        assert_eq!(archive_change(&a, "sub_1", None, None), None);
+        let o = customer("cus_a");
         assert_eq!(
-            archive_change(&a, "sub_2", Some("cus_a"), Some(true)),
+            archive_change(&a, &o, "sub_1", None, Some(true)),
+            Some(true)
+        );
+        assert_eq!(archive_change(&a, &o, "sub_1", None, Some(false)), None);
+        assert_eq!(archive_change(&a, &o, "sub_1", None, None), None);
+        assert_eq!(
+            archive_change(&a, &o, "sub_2", Some("cus_a"), Some(true)),
             Some(true)
         );
         assert_eq!(
-            archive_change(&a, "sub_2", Some("cus_b"), Some(true)),
+            archive_change(&a, &o, "sub_2", Some("cus_b"), Some(true)),
             None,
             "someone else's subscription"
+        );
+        let guest = Identity::of_event(None, Some("g@x.org"), Some("cs_1"));
+        let mut g = record("cus_a", "G");
+        g.stripe_subscription_id = None;
+        assert!(!subscription_is_owners(&g, &guest, "sub_9", Some("cus_a")));
+        assert_eq!(
+            archive_change(&g, &guest, "sub_9", Some("cus_a"), Some(true)),
+            None
         );
     }
 

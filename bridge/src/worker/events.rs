@@ -6,8 +6,8 @@ use super::{JobError, Outcome};
 use crate::event::{Meaning, meaning};
 use crate::store::{self, JobKind};
 use crate::tenant::{
-    CheckoutDecision, TenantRecord, TenantValues, archive_change, checkout_decision,
-    subscription_decision,
+    CheckoutDecision, Identity, TenantRecord, TenantValues, archive_change, checkout_decision,
+    subscription_decision, subscription_is_owners,
 };
 
 pub(super) async fn handle_event(
@@ -32,7 +32,8 @@ pub(super) async fn handle_event(
         Meaning::Provision {
             values: Err(reason),
             ..
-        } => {
+        }
+        | Meaning::Invalid(reason) => {
             let outcome = format!("invalid: {reason}");
             store::set_outcome(db, event_id, &outcome).await?;
             store::enqueue(db, JobKind::AdminEvent, event_id).await?;
@@ -94,33 +95,48 @@ async fn provision(
     }
     store::lock_tenant(db, &values.subdomain).await?;
     let existing = store::load_tenant(db, &values.subdomain).await?;
+    let requester = Identity::of_event(
+        customer.as_deref(),
+        values.contact_email.as_deref(),
+        session.as_deref(),
+    );
+    // An event of the owner's own checkout session without a customer keeps the customer the tenant
+    // was linked to.
+    let owner_customer = existing.as_ref().and_then(|e| e.owner.customer.clone());
     let record = TenantRecord {
         values,
         archived,
-        stripe_customer_id: customer,
+        stripe_customer_id: customer.or(owner_customer),
         stripe_subscription_id: subscription,
         source_event_id: Some(event_id.to_owned()),
         checkout_session_id: session,
     };
     let outcome = match checkout_decision(
-        existing.as_ref().map(|e| (&e.record, e.values_at)),
+        existing
+            .as_ref()
+            .map(|e| (&e.record, e.values_at, &e.owner)),
         &record,
+        &requester,
         created,
     ) {
         CheckoutDecision::Hold => {
-            // Never hand one customer's subdomain to another: hold the request and tell the admin.
+            // Never hand one party's subdomain to another: hold the request and tell the admin.
             store::enqueue(db, JobKind::AdminEvent, event_id).await?;
-            "held: subdomain belongs to another Stripe customer"
+            let owner = existing
+                .as_ref()
+                .map(|e| e.owner.to_string())
+                .unwrap_or_default();
+            held(&record.values.subdomain, &owner, &requester.to_string())
         }
-        CheckoutDecision::Superseded => "superseded",
-        CheckoutDecision::Unchanged => "unchanged",
+        CheckoutDecision::Superseded => "superseded".to_owned(),
+        CheckoutDecision::Unchanged => "unchanged".to_owned(),
         CheckoutDecision::Save => {
-            store::save_tenant(db, &record, created).await?;
+            store::save_tenant(db, &record, created, &requester).await?;
             store::enqueue(db, JobKind::Publish, &record.values.subdomain).await?;
-            "provisioned"
+            "provisioned".to_owned()
         }
     };
-    store::set_outcome(db, event_id, outcome).await?;
+    store::set_outcome(db, event_id, &outcome).await?;
     Ok(Outcome::Done)
 }
 
@@ -150,13 +166,22 @@ async fn subscription_changed(
         subdomains.push(sub);
     }
     let mut changed = 0;
+    let mut held_for = None;
     for name in subdomains {
         store::lock_tenant(db, &name).await?;
         let Some(tenant) = store::load_tenant(db, &name).await? else {
             continue;
         };
+        let (record, owner) = (&tenant.record, &tenant.owner);
+        if !subscription_is_owners(record, owner, subscription, customer.as_deref()) {
+            let requester = Identity::of_event(customer.as_deref(), None, None);
+            let requester = format!("{requester} (subscription {subscription})");
+            held_for = Some(held(&name, &owner.to_string(), &requester));
+            continue;
+        }
         let change = archive_change(
-            &tenant.record,
+            record,
+            owner,
             subscription,
             customer.as_deref(),
             fact.archived,
@@ -168,11 +193,20 @@ async fn subscription_changed(
         store::enqueue(db, JobKind::Publish, &name).await?;
         changed += 1;
     }
-    let outcome = match (decision, changed) {
-        (_, 0) => format!("recorded subscription status {status}"),
-        (Some(true), _) => "archived".to_owned(),
+    let outcome = match (held_for, decision, changed) {
+        (Some(held), ..) => {
+            store::enqueue(db, JobKind::AdminEvent, event_id).await?;
+            held
+        }
+        (None, _, 0) => format!("recorded subscription status {status}"),
+        (None, Some(true), _) => "archived".to_owned(),
         _ => "restored".to_owned(),
     };
     store::set_outcome(db, event_id, &outcome).await?;
     Ok(Outcome::Done)
+}
+
+/// The outcome of a held event; the admin's email quotes it, naming both parties.
+fn held(subdomain: &str, owner: &str, requester: &str) -> String {
+    format!("held: subdomain {subdomain} belongs to {owner}; requested by {requester}")
 }

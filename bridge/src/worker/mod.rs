@@ -3,12 +3,17 @@
 //! A job row is locked with `FOR UPDATE SKIP LOCKED` for as long as its transaction is open, so replicas
 //! share the queue and a killed worker's jobs become claimable again as soon as its connection drops.
 //! The handler's writes happen under a savepoint: on failure they are rolled back and only the retry or
-//! park is recorded. Transient failures retry with jittered exponential back-off (honouring a server's
-//! requested wait); permanent ones park the job with the reason.
+//! park is recorded. Failures that might pass retry with jittered exponential back-off (honouring a
+//! server's requested wait): publish jobs for the retry window of [`RetryPolicy`], telling the admin
+//! once when they keep failing and once when they park; other jobs for [`MAX_ATTEMPTS`] attempts.
+//! Final failures park the job with the reason.
 
 mod events;
+mod failure;
 mod notices;
 mod publish;
+mod publish_notices;
+mod retry;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,13 +23,13 @@ use tokio::sync::Notify;
 use tokio_postgres::Transaction;
 use tokio_util::sync::CancellationToken;
 
-use crate::mail::Mailer;
-use crate::store::{Job, JobKind, Store, StoreError};
+pub use retry::{Decision, MAX_BACKOFF, RetryPolicy, backoff};
 
-/// After this many attempts a transiently failing job is parked.
+use crate::mail::Mailer;
+use crate::store::{self, Job, JobKind, Store, StoreError};
+
+/// After this many attempts a job other than a publish that keeps failing is parked.
 pub const MAX_ATTEMPTS: i32 = 25;
-/// Upper bound of the back-off between attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// How often an idle worker looks for due jobs (it is also woken by new events in this process).
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
@@ -41,6 +46,8 @@ pub struct WorkerContext {
     pub module_source: String,
     /// `APP_DOMAIN`, for login URLs.
     pub app_domain: String,
+    /// `PUBLISH_RETRY_WINDOW`, `PUBLISH_ALERT_AFTER`.
+    pub retry: RetryPolicy,
 }
 
 /// How a job ended, when it did not fail.
@@ -52,35 +59,45 @@ enum Outcome {
 }
 
 /// Why a job failed; its writes are rolled back.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum JobError {
-    Transient {
+    /// Might pass later: retried.
+    #[error("{message}")]
+    Retry {
         message: String,
         retry_after: Option<Duration>,
     },
-    Permanent(String),
+    /// Cannot pass by retrying: parked.
+    #[error("{0}")]
+    Final(String),
 }
 
 impl From<tokio_postgres::Error> for JobError {
     fn from(e: tokio_postgres::Error) -> Self {
-        JobError::Transient {
-            message: format!("database: {e}"),
+        JobError::Retry {
+            message: StoreError::Query(e).to_string(),
             retry_after: None,
         }
     }
 }
 
 impl From<PublishError> for JobError {
+    /// Every publishing failure might pass: what gitops calls permanent (refused credentials, a
+    /// missing repository or branch, a refusing hook) is the operator's to repair while the job
+    /// waits. Tenant values are checked before publishing, and park at once when invalid.
     fn from(e: PublishError) -> Self {
         match e {
             PublishError::Transient {
                 message,
                 retry_after,
-            } => JobError::Transient {
+            } => JobError::Retry {
                 message,
                 retry_after,
             },
-            PublishError::Permanent(message) => JobError::Permanent(message),
+            PublishError::Permanent(message) => JobError::Retry {
+                message: format!("{message} (needs the operator)"),
+                retry_after: None,
+            },
         }
     }
 }
@@ -115,9 +132,11 @@ async fn job_loop(
 ) {
     while !cancel.is_cancelled() {
         // Each job in its own task: a panic in a handler rolls back its transaction (the job stays
-        // due) and costs this loop a pause, not its life.
+        // due) and costs this loop a pause, not its life. Aborting this loop (the shutdown grace is
+        // over) aborts the job too: its transaction is dropped and the job stays queued.
         let (s, c) = (store.clone(), ctx.clone());
-        let idle = match tokio::spawn(async move { run_one(&s, &c).await }).await {
+        let job = AbortOnDrop(tokio::spawn(async move { run_one(&s, &c).await }));
+        let idle = match job.join().await {
             Ok(Ok(ran)) => !ran,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "worker cannot reach the database; retrying");
@@ -139,11 +158,26 @@ async fn job_loop(
     }
 }
 
+/// A task that is aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<T> {
+    async fn join(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Claims and runs one due job; false when none was due.
 pub async fn run_one(store: &Store, ctx: &WorkerContext) -> Result<bool, StoreError> {
     let mut client = store.client().await?;
     let mut tx = client.transaction().await?;
-    let Some(job) = crate::store::claim_job(&*tx).await? else {
+    let Some(job) = store::claim_job(&*tx).await? else {
         return Ok(false);
     };
     let savepoint = tx.savepoint("job").await?;
@@ -152,91 +186,30 @@ pub async fn run_one(store: &Store, ctx: &WorkerContext) -> Result<bool, StoreEr
         Ok(outcome) => {
             savepoint.commit().await?;
             match outcome {
-                Outcome::Done => crate::store::complete_job(&*tx, job.id).await?,
-                Outcome::Parked(reason) => {
-                    tracing::warn!(job = job.id, kind = %job.kind, subject = %job.subject, %reason, "job parked");
-                    crate::store::park_job(&*tx, job.id, &reason).await?;
-                }
+                Outcome::Done => store::complete_job(&*tx, job.id).await?,
+                Outcome::Parked(reason) => failure::park(&tx, &job, &reason).await?,
             }
         }
         Err(error) => {
             // Keep the transaction usable for the bookkeeping below.
             let _ = savepoint.rollback().await;
-            record_failure(&tx, &job, error).await?;
+            failure::record_failure(&tx, ctx, &job, error).await?;
         }
     }
     tx.commit().await?;
     Ok(true)
 }
 
-async fn record_failure(
-    tx: &Transaction<'_>,
-    job: &Job,
-    error: JobError,
-) -> Result<(), tokio_postgres::Error> {
-    match error {
-        JobError::Permanent(reason) => {
-            tracing::error!(job = job.id, kind = %job.kind, subject = %job.subject, %reason, "job failed permanently; parked");
-            crate::store::park_job(tx, job.id, &reason).await
-        }
-        JobError::Transient {
-            message,
-            retry_after,
-        } => {
-            let attempts = job.attempts + 1;
-            if attempts >= MAX_ATTEMPTS {
-                let reason = format!("gave up after {attempts} attempts: {message}");
-                tracing::error!(job = job.id, kind = %job.kind, subject = %job.subject, %reason, "job parked");
-                return crate::store::park_job(tx, job.id, &reason).await;
-            }
-            let delay = backoff(attempts).max(retry_after.unwrap_or_default());
-            tracing::warn!(job = job.id, kind = %job.kind, subject = %job.subject, %message, ?delay, "job will retry");
-            crate::store::retry_job_later(tx, job.id, delay, &message).await
-        }
-    }
-}
-
-/// Exponential back-off from 1 s, doubled per attempt, capped at an hour, with ±50 % jitter so that
-/// replicas do not retry in lockstep.
-pub fn backoff(attempts: i32) -> Duration {
-    let exp = attempts.clamp(0, 20) as u32;
-    let base = Duration::from_secs(1)
-        .saturating_mul(2u32.saturating_pow(exp))
-        .min(MAX_BACKOFF);
-    base.mul_f64(0.5 + fastrand::f64())
-}
-
 async fn handle(db: &Transaction<'_>, ctx: &WorkerContext, job: &Job) -> Result<Outcome, JobError> {
-    match JobKind::parse(&job.kind) {
-        Some(JobKind::Event) => events::handle_event(db, &job.subject).await,
-        Some(JobKind::Publish) => publish::publish_tenant(db, ctx, &job.subject).await,
-        Some(JobKind::Welcome) => notices::send_welcome(db, ctx, &job.subject).await,
-        Some(JobKind::AdminEvent) => notices::tell_admin_about_event(db, ctx, &job.subject).await,
-        Some(JobKind::AdminFailure) => {
-            notices::tell_admin_about_failure(db, ctx, &job.subject).await
+    let subject = job.subject.as_str();
+    match job.kind {
+        JobKind::Event => events::handle_event(db, subject).await,
+        JobKind::Publish => publish::publish_tenant(db, ctx, subject).await,
+        JobKind::Welcome => notices::send_welcome(db, ctx, subject).await,
+        JobKind::AdminEvent => notices::tell_admin_about_event(db, ctx, subject).await,
+        JobKind::AdminFailure => notices::tell_admin_about_failure(db, ctx, subject).await,
+        JobKind::AdminPublishFailing | JobKind::AdminPublishParked => {
+            publish_notices::tell_admin_about_publishing(db, ctx, job.kind, subject).await
         }
-        None => Ok(Outcome::Parked(format!("unknown job kind {:?}", job.kind))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_with_jitter_and_is_capped() {
-        for attempts in 0..30 {
-            let base = Duration::from_secs(1)
-                .saturating_mul(2u32.saturating_pow(attempts.min(20) as u32))
-                .min(MAX_BACKOFF);
-            for _ in 0..50 {
-                let d = backoff(attempts);
-                assert!(
-                    d >= base.mul_f64(0.5) && d <= base.mul_f64(1.5),
-                    "{attempts}: {d:?}"
-                );
-            }
-        }
-        assert!(backoff(100) <= MAX_BACKOFF.mul_f64(1.5));
     }
 }

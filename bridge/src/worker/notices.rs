@@ -7,17 +7,17 @@ use super::{JobError, Outcome, WorkerContext};
 use crate::mail::{Mail, MailError, Mailer};
 use crate::store;
 
-fn mailer(ctx: &WorkerContext) -> Result<&Mailer, JobError> {
+pub(super) fn mailer(ctx: &WorkerContext) -> Result<&Mailer, JobError> {
     // Parked rather than retried: nothing changes until the bridge is restarted with SMTP_URL.
     ctx.mailer.as_ref().ok_or_else(|| {
-        JobError::Permanent("mail is not configured: set SMTP_URL, EMAIL_FROM, ADMIN_EMAIL".into())
+        JobError::Final("mail is not configured: set SMTP_URL, EMAIL_FROM, ADMIN_EMAIL".into())
     })
 }
 
-async fn send(m: &Mailer, mail: &Mail) -> Result<(), JobError> {
+pub(super) async fn send(m: &Mailer, mail: &Mail) -> Result<(), JobError> {
     m.send(mail).await.map_err(|e| match e {
-        MailError::Invalid(message) => JobError::Permanent(message),
-        MailError::Transport(message) => JobError::Transient {
+        MailError::Invalid(message) => JobError::Final(message),
+        MailError::Transport(message) => JobError::Retry {
             message,
             retry_after: None,
         },
@@ -55,11 +55,7 @@ pub(super) async fn send_welcome(
         ),
     };
     send(m, &mail).await?;
-    db.execute(
-        "UPDATE tenants SET welcome_sent_at = now() WHERE subdomain = $1",
-        &[&subdomain],
-    )
-    .await?;
+    store::mark_welcome_sent(db, subdomain).await?;
     Ok(Outcome::Done)
 }
 
@@ -68,20 +64,14 @@ pub(super) async fn tell_admin_about_event(
     ctx: &WorkerContext,
     event_id: &str,
 ) -> Result<Outcome, JobError> {
-    let row = db
-        .query_opt(
-            "SELECT type, outcome, payload FROM events WHERE id = $1",
-            &[&event_id],
-        )
-        .await?;
-    let Some(row) = row else {
+    let Some((event, outcome)) = store::load_event_with_outcome(db, event_id).await? else {
         return Ok(Outcome::Parked(format!(
             "event {event_id} is not in the store"
         )));
     };
-    let (event_type, outcome, payload): (String, Option<String>, Value) =
-        (row.get(0), row.get(1), row.get(2));
-    let object = payload
+    let event_type = event.event_type;
+    let object = event
+        .payload
         .pointer("/data/object")
         .cloned()
         .unwrap_or(Value::Null);
@@ -119,18 +109,11 @@ pub(super) async fn tell_admin_about_failure(
     let Ok(id) = report.parse::<i64>() else {
         return Ok(Outcome::Parked(format!("bad report id {report:?}")));
     };
-    let row = db
-        .query_opt(
-            "SELECT subdomain, detail FROM failure_reports WHERE id = $1",
-            &[&id],
-        )
-        .await?;
-    let Some(row) = row else {
+    let Some((subdomain, detail)) = store::failure_report(db, id).await? else {
         return Ok(Outcome::Parked(format!(
             "failure report {id} is not in the store"
         )));
     };
-    let (subdomain, detail): (String, String) = (row.get(0), row.get(1));
     let tenant = store::load_tenant(db, &subdomain).await?;
     let m = mailer(ctx)?;
     let who = tenant.map_or_else(

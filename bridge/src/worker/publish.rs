@@ -21,6 +21,13 @@ pub(super) async fn publish_tenant(
             "tenant {subdomain} is not in the store"
         )));
     };
+    // The only failure retrying cannot cure: values that break the tenant rules (stored before a
+    // rule tightened, or written by hand). Everything after this is the remote's to fix.
+    if let Err(reason) = tenant.record.values.validate() {
+        return Ok(Outcome::Parked(format!(
+            "tenant {subdomain} has invalid values, not published: {reason}"
+        )));
+    }
     let content = render_tenant(&tenant.record, &ctx.module_source);
     let sha = hex::encode(Sha256::digest(content.as_bytes()));
     if tenant.published_sha256.as_deref() == Some(sha.as_str()) {
@@ -35,11 +42,12 @@ pub(super) async fn publish_tenant(
         changed = published.changed,
         "tenant file published"
     );
-    db.execute(
-        "UPDATE tenants SET published_sha256 = $2, published_commit = $3, pull_request_url = $4,
-                published_at = now(), state = CASE WHEN state = 'publishing' THEN 'published' ELSE state END
-         WHERE subdomain = $1",
-        &[&subdomain, &sha, &published.commit_sha, &published.pull_request_url],
+    store::mark_published(
+        db,
+        subdomain,
+        &sha,
+        &published.commit_sha,
+        published.pull_request_url.as_deref(),
     )
     .await?;
     Ok(Outcome::Done)

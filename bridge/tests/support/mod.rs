@@ -1,6 +1,6 @@
 //! Shared helpers of the bridge's integration tests: a private database per test, a real bare git
 //! remote, events signed by Stripe's official Node library, and the tool paths from TOOLS.md.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(dead_code, unreachable_pub, missing_docs, unused_imports)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -13,6 +13,9 @@ use stagesub_bridge::worker::{self, WorkerContext};
 use stagesub_bridge::{AppState, app};
 use stagesub_gitops::CommitMode;
 use stagesub_gitops::git::{GitCliConfig, GitCliPublisher};
+
+mod owners;
+pub use owners::*;
 
 pub const SECRET: &str = "whsec_test_bridge_secret";
 
@@ -295,6 +298,7 @@ impl Bridge {
             tenants_dir: "tenants".into(),
             module_source: "../modules/orchestra".into(),
             app_domain: "stagesub.test".into(),
+            retry: stagesub_bridge::worker::RetryPolicy::default(),
         };
         Self {
             db,

@@ -27,6 +27,9 @@ pub struct Faults {
     pub fail_after_write: u32,
     /// Seed of the 5xx dice (default 1), for reproducible runs.
     pub seed: Option<u64>,
+    /// Answer every API request 401 "Bad credentials", as GitHub does for a revoked or expired
+    /// token, until switched off.
+    pub reject_credentials: bool,
 }
 
 /// One API request as the stand-in saw it.

@@ -37,6 +37,11 @@ pub(crate) async fn guard(State(state): State<Shared>, request: Request, next: N
         }
         _ => Err("Bad credentials".to_owned()),
     };
+    let authorized = if lock(&state.faults).faults.reject_credentials {
+        Err("Bad credentials".to_owned())
+    } else {
+        authorized
+    };
     let is_write = (method == Method::POST || method == Method::PUT) && !is_app;
     let response = if let Err(reason) = authorized {
         error(401, &reason)

@@ -1,46 +1,16 @@
-//! Reading Stripe events: the envelope every event must have, and what the handled types mean for a
-//! tenant. Only the fields used are read, so events of any API version are understood.
+//! Reading Stripe events: the envelope every event must have ([`envelope`]), escapes that Postgres or
+//! Rust cannot hold ([`json`]), and what the handled types mean for a tenant. Only the fields used are
+//! read, so events of any API version are understood.
+
+pub mod envelope;
+pub mod json;
+
+pub use envelope::{ReceivedEvent, parse_envelope, read_stored};
 
 use serde_json::Value;
 
 use crate::store::StoredEvent;
 use crate::tenant::TenantValues;
-
-/// Parses a verified body into the stored form; the error says what makes it not a Stripe event.
-pub fn parse_envelope(body: &[u8]) -> Result<StoredEvent, String> {
-    let payload: Value =
-        serde_json::from_slice(body).map_err(|e| format!("body is not JSON: {e}"))?;
-    let id = payload
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or("event has no string id")?;
-    if !id.starts_with("evt_") || id.len() > 255 {
-        return Err("event id must look like evt_…".into());
-    }
-    if payload.get("object").and_then(Value::as_str) != Some("event") {
-        return Err("object is not \"event\"".into());
-    }
-    let event_type = payload
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or("event has no type")?;
-    let created = payload
-        .get("created")
-        .and_then(Value::as_i64)
-        .ok_or("event has no numeric created time")?;
-    if !payload
-        .pointer("/data/object")
-        .is_some_and(Value::is_object)
-    {
-        return Err("event has no data.object".into());
-    }
-    Ok(StoredEvent {
-        id: id.to_owned(),
-        event_type: event_type.to_owned(),
-        created,
-        payload,
-    })
-}
 
 /// What an event says about tenants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +39,8 @@ pub enum Meaning {
         /// `metadata.subdomain` on the subscription, if the checkout set `subscription_data.metadata`.
         subdomain: Option<String>,
     },
+    /// A handled event that cannot be acted on (e.g. an id holding U+0000): recorded, the admin told.
+    Invalid(String),
     /// Nothing for the bridge to do.
     Ignored,
 }
@@ -82,10 +54,29 @@ fn text(object: &Value, key: &str) -> Option<String> {
     }
 }
 
+/// Stripe ids and statuses are short words; one with a control character (a NUL, or an unpaired
+/// surrogate read as one) is not Stripe's and could not be stored. The error names the first such value.
+fn stripe_words(values: &[(&str, Option<&str>)]) -> Result<(), String> {
+    for (key, value) in values {
+        if let Some(v) = value
+            && (v.len() > 255 || v.chars().any(|c| c.is_control() || c.is_whitespace()))
+        {
+            return Err(format!(
+                "{key} {v:?} is not a Stripe value (control characters, spaces or too long)"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Reads the meaning of an event.
 pub fn meaning(event: &StoredEvent) -> Meaning {
     let Some(object) = event.payload.pointer("/data/object") else {
-        return Meaning::Ignored;
+        return if event.payload.is_null() {
+            Meaning::Invalid("the stored body cannot be read as JSON".into())
+        } else {
+            Meaning::Ignored
+        };
     };
     match event.event_type.as_str() {
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
@@ -98,12 +89,23 @@ pub fn meaning(event: &StoredEvent) -> Meaning {
             {
                 return Meaning::AwaitPayment;
             }
+            let (customer, subscription, session) = (
+                text(object, "customer"),
+                text(object, "subscription"),
+                text(object, "id"),
+            );
+            let ids = stripe_words(&[
+                ("customer", customer.as_deref()),
+                ("subscription", subscription.as_deref()),
+                ("checkout session id", session.as_deref()),
+            ]);
             Meaning::Provision {
-                values: TenantValues::from_stripe_object(object)
-                    .and_then(|v| v.validate().map(|()| v)),
-                customer: text(object, "customer"),
-                subscription: text(object, "subscription"),
-                session: text(object, "id"),
+                values: ids.and_then(|()| {
+                    TenantValues::from_stripe_object(object).and_then(|v| v.validate().map(|()| v))
+                }),
+                customer,
+                subscription,
+                session,
             }
         }
         "customer.subscription.updated" | "customer.subscription.deleted" => {
@@ -111,13 +113,23 @@ pub fn meaning(event: &StoredEvent) -> Meaning {
             else {
                 return Meaning::Ignored;
             };
+            let customer = text(object, "customer");
+            if let Err(reason) = stripe_words(&[
+                ("subscription", Some(&subscription)),
+                ("customer", customer.as_deref()),
+                ("status", Some(&status)),
+            ]) {
+                return Meaning::Invalid(reason);
+            }
             Meaning::SubscriptionStatus {
                 subscription,
-                customer: text(object, "customer"),
+                customer,
                 status,
+                // A subdomain with a NUL names no tenant (and could not be looked up).
                 subdomain: object
                     .pointer("/metadata/subdomain")
                     .and_then(Value::as_str)
+                    .filter(|s| !s.contains('\0'))
                     .map(str::to_owned),
             }
         }
