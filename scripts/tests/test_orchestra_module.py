@@ -88,11 +88,11 @@ class OrchestraModuleValidation(unittest.TestCase):
     def test_reserved_subdomains_match_the_bridge(self):
         tf = (MODULE / "variables.tf").read_text()
         module_list = re.search(r"condition = !contains\(\[(.*?)\]", tf, re.S).group(1)
-        rust = (REPO / "tenant" / "src" / "lib.rs").read_text()
+        rust = (REPO / "tenant" / "src" / "lists.rs").read_text()
         bridge_list = re.search(r"RESERVED_SUBDOMAINS: &\[&str\] = &\[(.*?)\];", rust, re.S).group(1)
         words = lambda text: sorted(re.findall(r'"([^"]+)"', text))  # noqa: E731
         self.assertEqual(words(module_list), words(bridge_list),
-                         "modules/orchestra/variables.tf and tenant/src/lib.rs (stagesub-tenant) list different reserved subdomains")
+                         "modules/orchestra/variables.tf and tenant/src/lists.rs (stagesub-tenant) list different reserved subdomains")
 
     def test_orchestra_name_length_and_control_characters(self):
         self.assert_rejected("orchestra_name", "", "must be 1-256 characters")

@@ -59,7 +59,7 @@ pub use project::{
     OrganizationProjectsPage, Pagination, Project, ProjectDatabase, ProjectSummary,
 };
 pub use projects::PAGE_SIZE;
-pub use region::{Region, SMART_GROUPS};
+pub use region::Region;
 pub use secret::Secret;
 pub use settings::{
     NetworkRestrictions, NetworkRestrictionsConfig, PoolMode, PoolerConfig, ServiceHealth,

@@ -2,10 +2,9 @@
 
 use std::fmt;
 
-use crate::error::Error;
+use stagesub_tenant::{SMART_REGION_GROUPS, validate_region};
 
-/// Smart region groups: Supabase picks a region inside the group.
-pub const SMART_GROUPS: [&str; 3] = ["americas", "emea", "apac"];
+use crate::error::Error;
 
 /// Region input of [`crate::CreateProjectBody`].
 ///
@@ -15,24 +14,22 @@ pub const SMART_GROUPS: [&str; 3] = ["americas", "emea", "apac"];
 pub enum Region {
     /// A region code such as `eu-central-1`.
     Specific(String),
-    /// One of [`SMART_GROUPS`].
+    /// One of [`stagesub_tenant::SMART_REGION_GROUPS`].
     SmartGroup(String),
 }
 
 impl Region {
-    /// Parses a region code (`eu-central-1`) or smart group (`americas`, `emea`, `apac`).
+    /// Parses a region code (`eu-central-1`) or smart group (`americas`, `emea`, `apac`): the
+    /// tenant rule of [`stagesub_tenant::validate_region`], so a region the bridge and the module
+    /// accept is one the client sends.
     pub fn parse(input: &str) -> Result<Self, Error> {
         let s = input.trim();
-        if SMART_GROUPS.contains(&s) {
-            return Ok(Region::SmartGroup(s.to_owned()));
+        validate_region(s).map_err(|e| Error::InvalidInput(format!("invalid Supabase {e}")))?;
+        if SMART_REGION_GROUPS.contains(&s) {
+            Ok(Region::SmartGroup(s.to_owned()))
+        } else {
+            Ok(Region::Specific(s.to_owned()))
         }
-        if is_region_code(s) {
-            return Ok(Region::Specific(s.to_owned()));
-        }
-        Err(Error::InvalidInput(format!(
-            "invalid Supabase region {input:?}: use a region code such as \"eu-central-1\" or \"us-east-1\", or a smart group: {}",
-            SMART_GROUPS.join(", ")
-        )))
     }
 
     /// The code as written (`eu-central-1`, `emea`).
@@ -47,17 +44,6 @@ impl fmt::Display for Region {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
     }
-}
-
-/// `<area>-<direction>-<digit>`, lower case: `ap-southeast-2`, `eu-central-1`.
-fn is_region_code(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 3
-        && parts[..2]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && !parts[2].is_empty()
-        && parts[2].bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -81,6 +67,7 @@ mod tests {
             "eu-central",
             "eu--1",
             "eu-central-x",
+            "eu-mars-9",
         ] {
             let err = Region::parse(bad).unwrap_err().to_string();
             assert!(err.contains("smart group"), "{bad}: {err}");

@@ -1,165 +1,36 @@
-//! The rules every tenant value follows, in one place so that the bridge (which refuses bad Stripe
-//! metadata before it reaches Git) and the provider (which refuses bad configuration at plan) agree.
-//! `modules/orchestra` repeats them as Terraform `validation` blocks; a test keeps its reserved list equal.
+//! A tenant and the rules its values follow, in one place so that the bridge (which refuses bad
+//! Stripe metadata before it reaches Git), gitops (which refuses to publish a bad subdomain) and the
+//! provider (which refuses bad configuration at plan) agree.
+//!
+//! - [`Tenant`]: subdomain, orchestra name, contact email, plan and region, with
+//!   [`Tenant::validate`] (first failure) and [`Tenant::errors`] (all of them).
+//! - [`Field`] names each value; [`Field::validate`] and the `validate_*` functions check one value,
+//!   and every failure is a [`TenantError`] that names its field and says what to fix.
+//! - [`chars`]: the characters no free-text value may contain (controls, bidi and other format
+//!   characters, separators, private use, noncharacters, invisible fillers), as explicit ranges.
+//! - The enumerations: [`RESERVED_SUBDOMAINS`], [`ALLOWED_PLANS`], [`SUPABASE_REGIONS`],
+//!   [`SMART_REGION_GROUPS`] (the Supabase client uses these too).
+//!
+//! `modules/orchestra/variables.tf` repeats the rules as Terraform `validation` blocks;
+//! `tests/module_rules.rs` runs one table of values through this crate and through real Terraform
+//! (1.0 and the newest) and asserts the same verdicts.
 
-/// Subdomains that belong to the product itself and are never given to a tenant.
-pub const RESERVED_SUBDOMAINS: &[&str] = &[
-    "www",
-    "api",
-    "admin",
-    "app",
-    "mail",
-    "static",
-    "status",
-    "supabase",
-    "ftp",
-    "smtp",
-    "imap",
-    "pop",
-    "root",
-    "dashboard",
-    "auth",
-    "login",
-    "billing",
-    "docs",
-    "help",
-    "support",
-    "blog",
-    "dev",
-    "test",
-    "staging",
-    "ns1",
-    "ns2",
-    "localhost",
-    "cdn",
-    "assets",
-    "webhooks",
-    "bridge",
-    "stagesub",
-];
+pub mod chars;
+mod error;
+mod lists;
+mod tenant;
+mod text;
 
-/// Plans a tenant may be on.
-pub const ALLOWED_PLANS: &[&str] = &["free", "pro", "enterprise"];
-
-/// Supabase region codes.
-pub const SUPABASE_REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ca-central-1",
-    "sa-east-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "ap-south-1",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-east-1",
-];
-
-/// Supabase smart region groups.
-pub const SMART_REGION_GROUPS: &[&str] = &["americas", "emea", "apac"];
-
-/// A DNS label of 3-63 characters `[a-z0-9-]`, no leading/trailing hyphen, no `--` at positions 3-4
-/// (reserved for IDNA `xn--`), not reserved.
-pub fn validate_subdomain(subdomain: &str) -> Result<(), String> {
-    let bytes = subdomain.as_bytes();
-    let allowed = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-';
-    if bytes.len() < 3 || bytes.len() > 63 {
-        return Err(format!(
-            "subdomain {subdomain:?} must be 3 to 63 characters long (it has {})",
-            subdomain.chars().count()
-        ));
-    }
-    if !bytes.iter().all(allowed) {
-        return Err(format!(
-            "subdomain {subdomain:?} may only contain lowercase letters, digits and '-'"
-        ));
-    }
-    if bytes[0] == b'-' || bytes[bytes.len() - 1] == b'-' {
-        return Err(format!(
-            "subdomain {subdomain:?} must start and end with a letter or digit"
-        ));
-    }
-    if bytes.get(2..4) == Some(b"--".as_slice()) {
-        return Err(format!(
-            "subdomain {subdomain:?} must not have '--' at positions 3-4"
-        ));
-    }
-    if RESERVED_SUBDOMAINS.contains(&subdomain) {
-        return Err(format!(
-            "subdomain {subdomain:?} is reserved; choose another"
-        ));
-    }
-    Ok(())
-}
-
-/// Free text of 1-256 characters without control characters.
-pub fn validate_orchestra_name(name: &str) -> Result<(), String> {
-    let count = name.chars().count();
-    if count == 0 || count > 256 {
-        return Err(format!(
-            "orchestra_name must be 1 to 256 characters long (it has {count})"
-        ));
-    }
-    if name.trim().is_empty() {
-        return Err("orchestra_name must not be blank".into());
-    }
-    if let Some(c) = name.chars().find(|c| c.is_control()) {
-        return Err(format!(
-            "orchestra_name must not contain control characters (found U+{:04X})",
-            c as u32
-        ));
-    }
-    Ok(())
-}
-
-/// A plausible address: `local@domain`, at most 254 characters, no spaces or control characters.
-pub fn validate_contact_email(email: &str) -> Result<(), String> {
-    let ok = email.len() <= 254
-        && !email.chars().any(|c| c.is_control() || c.is_whitespace())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.contains('@')
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "contact email {email:?} is not a valid email address"
-        ))
-    }
-}
-
-/// One of [`ALLOWED_PLANS`].
-pub fn validate_plan(plan: &str) -> Result<(), String> {
-    if ALLOWED_PLANS.contains(&plan) {
-        Ok(())
-    } else {
-        Err(format!(
-            "plan {plan:?} is not one of {}",
-            ALLOWED_PLANS.join(", ")
-        ))
-    }
-}
-
-/// A Supabase region code or smart group.
-pub fn validate_region(region: &str) -> Result<(), String> {
-    if SUPABASE_REGIONS.contains(&region) || SMART_REGION_GROUPS.contains(&region) {
-        Ok(())
-    } else {
-        Err(format!(
-            "region {region:?} is not a Supabase region ({}) or smart group ({})",
-            SUPABASE_REGIONS.join(", "),
-            SMART_REGION_GROUPS.join(", ")
-        ))
-    }
-}
+pub use error::{Field, TenantError};
+pub use lists::{
+    ALLOWED_PLANS, RESERVED_SUBDOMAINS, SMART_REGION_GROUPS, SUPABASE_REGIONS, validate_plan,
+    validate_region,
+};
+pub use tenant::Tenant;
+pub use text::{
+    CONTACT_EMAIL_MAX_CHARS, ORCHESTRA_NAME_MAX_CHARS, char_count, validate_contact_email,
+    validate_orchestra_name, validate_subdomain,
+};
 
 #[cfg(test)]
 mod tests {
@@ -174,7 +45,9 @@ mod tests {
         for bad in [
             "ab", "-abc", "abc-", "ABC", "a_b", "xn--abc", "ab--c", "www", "api", "", &long, "été",
         ] {
-            assert!(validate_subdomain(bad).is_err(), "{bad}");
+            let err = validate_subdomain(bad).unwrap_err();
+            assert_eq!(err.field(), Field::Subdomain, "{bad}");
+            assert!(err.message().starts_with("subdomain "), "{err}");
         }
     }
 
@@ -183,13 +56,85 @@ mod tests {
         assert!(validate_orchestra_name("Berliner \"Phil\" ${x}").is_ok());
         assert!(validate_orchestra_name(&"é".repeat(256)).is_ok());
         assert!(validate_orchestra_name(&"é".repeat(257)).is_err());
+        // Decomposed, as Terraform reads it: 256 characters after NFC.
+        assert!(validate_orchestra_name(&"e\u{301}".repeat(256)).is_ok());
         assert!(validate_orchestra_name("a\nb").is_err());
         assert!(validate_orchestra_name("").is_err());
+        assert!(validate_orchestra_name(" \u{3000} ").is_err());
         assert!(validate_plan("pro").is_ok() && validate_plan("gold").is_err());
         assert!(validate_region("emea").is_ok() && validate_region("eu-central-1").is_ok());
         assert!(validate_region("mars-1").is_err());
         assert!(
             validate_contact_email("a@b.co").is_ok() && validate_contact_email("a b@c.d").is_err()
         );
+    }
+
+    #[test]
+    fn bidi_and_invisible_characters_are_refused_with_their_position() {
+        let err = validate_orchestra_name("Bach \u{202E}muileggoC").unwrap_err();
+        assert_eq!(err.field(), Field::OrchestraName);
+        assert!(err.message().contains("U+202E at character 6"), "{err}");
+        assert!(err.message().contains("format character"), "{err}");
+        for bad in [
+            "a\u{2066}b",
+            "a\u{2028}b",
+            "a\u{200B}b",
+            "\u{FEFF}a",
+            "a\u{3164}",
+        ] {
+            assert!(validate_orchestra_name(bad).is_err(), "{bad:?}");
+            assert!(
+                validate_contact_email(&format!("x{bad}@b.co")).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn emails() {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@sub.example.org",
+            "jürgen@müller.de",
+        ] {
+            assert!(validate_contact_email(ok).is_ok(), "{ok}");
+        }
+        let long = format!("{}@example.org", "x".repeat(243));
+        for bad in [
+            "",
+            "nope",
+            "@b.co",
+            "a@b",
+            "a@@b.co",
+            "a@b@c.co",
+            "a@b.",
+            "a@.b",
+            "a@b..c",
+            "a\t@b.co",
+            "a\u{A0}b@c.de",
+            &long,
+        ] {
+            let err = validate_contact_email(bad).unwrap_err();
+            assert_eq!(err.field(), Field::ContactEmail, "{bad}");
+        }
+        assert!(validate_contact_email(&long[1..]).is_ok());
+    }
+
+    #[test]
+    fn tenant_validates_every_set_value_and_names_the_field() {
+        let mut tenant = Tenant::new("bach-collegium", "Bach Collegium");
+        assert_eq!(tenant.validate(), Ok(()));
+        tenant.plan = Some("gold".into());
+        tenant.contact_email = Some("nope".into());
+        let fields: Vec<Field> = tenant.errors().iter().map(TenantError::field).collect();
+        assert_eq!(fields, [Field::ContactEmail, Field::Plan]);
+        assert_eq!(tenant.validate().unwrap_err().field(), Field::ContactEmail);
+        assert_eq!(
+            Field::from_name("orchestra_name"),
+            Some(Field::OrchestraName)
+        );
+        assert_eq!(Field::from_name("archived"), None);
+        let message: String = Field::Region.validate("mars-1").unwrap_err().into();
+        assert!(message.starts_with("region \"mars-1\""), "{message}");
     }
 }

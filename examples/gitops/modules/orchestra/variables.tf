@@ -16,7 +16,7 @@ variable "subdomain" {
   }
 
   validation {
-    # The same list as stagesub-bridge's RESERVED_SUBDOMAINS (bridge/src/tenant/validate.rs).
+    # stagesub-tenant's RESERVED_SUBDOMAINS (tenant/src/lists.rs).
     condition = !contains([
       "www", "api", "admin", "app", "mail", "static", "status", "supabase", "ftp", "smtp", "imap", "pop",
       "root", "dashboard", "auth", "login", "billing", "docs", "help", "support", "blog", "dev", "test",
@@ -27,28 +27,46 @@ variable "subdomain" {
 }
 
 variable "orchestra_name" {
-  description = "The orchestra's name as the customer typed it: 1-256 characters, no control characters. Updated in place."
+  description = "The orchestra's name as the customer typed it: 1-256 characters, not blank, no control, format (bidi, zero-width), separator, private-use or noncharacter code points. Updated in place."
   type        = string
 
   validation {
-    condition     = try(length(var.orchestra_name) >= 1 && length(var.orchestra_name) <= 256, false)
+    condition     = can(regex("^(?s).{1,256}$", var.orchestra_name))
     error_message = "The orchestra_name must be 1-256 characters long."
   }
 
   validation {
-    condition     = !can(regex("\\p{Cc}", var.orchestra_name))
-    error_message = "The orchestra_name must not contain control characters (newlines, tabs, escape codes)."
+    condition     = try(trimspace(var.orchestra_name) != "", false)
+    error_message = "The orchestra_name must not be blank."
+  }
+
+  validation {
+    # The ranges of stagesub-tenant's chars::REFUSED (tenant/src/chars.rs); tenant/tests/module_rules.rs
+    # keeps them equal and runs both rules over one table of values.
+    condition     = !can(regex("[\\x{0}-\\x{1F}\\x{7F}-\\x{9F}\\x{AD}\\x{34F}\\x{600}-\\x{605}\\x{61C}\\x{6DD}\\x{70F}\\x{890}-\\x{891}\\x{8E2}\\x{115F}-\\x{1160}\\x{17B4}-\\x{17B5}\\x{180E}\\x{200B}-\\x{200F}\\x{2028}\\x{2029}\\x{202A}-\\x{202E}\\x{2060}-\\x{206F}\\x{3164}\\x{E000}-\\x{F8FF}\\x{FDD0}-\\x{FDEF}\\x{FEFF}\\x{FFA0}\\x{FFF0}-\\x{FFFB}\\x{FFFE}-\\x{FFFF}\\x{110BD}\\x{110CD}\\x{13430}-\\x{1343F}\\x{1BCA0}-\\x{1BCA3}\\x{1D173}-\\x{1D17A}\\x{1FFFE}-\\x{1FFFF}\\x{2FFFE}-\\x{2FFFF}\\x{3FFFE}-\\x{3FFFF}\\x{4FFFE}-\\x{4FFFF}\\x{5FFFE}-\\x{5FFFF}\\x{6FFFE}-\\x{6FFFF}\\x{7FFFE}-\\x{7FFFF}\\x{8FFFE}-\\x{8FFFF}\\x{9FFFE}-\\x{9FFFF}\\x{AFFFE}-\\x{AFFFF}\\x{BFFFE}-\\x{BFFFF}\\x{CFFFE}-\\x{CFFFF}\\x{DFFFE}-\\x{DFFFF}\\x{E0000}-\\x{E00FF}\\x{EFFFE}-\\x{EFFFF}\\x{F0000}-\\x{FFFFD}\\x{FFFFE}-\\x{FFFFF}\\x{100000}-\\x{10FFFD}\\x{10FFFE}-\\x{10FFFF}]", var.orchestra_name))
+    error_message = "The orchestra_name must not contain control characters, format characters (bidi controls such as U+202E, zero-width characters, U+FEFF), line or paragraph separators, private-use characters, noncharacters or invisible fillers."
   }
 }
 
 variable "contact_email" {
-  description = "Where stagesub sends the orchestra's mail; null when unknown. Updated in place."
+  description = "Where stagesub sends the orchestra's mail; null when unknown. At most 254 characters: name@domain.tld. Updated in place."
   type        = string
   default     = null
 
   validation {
-    condition     = var.contact_email == null || can(regex("^[^@[:space:][:cntrl:]]+@[^@[:space:][:cntrl:].]+(\\.[^@[:space:][:cntrl:].]+)+$", var.contact_email))
+    condition     = var.contact_email == null || can(regex("^(?s).{1,254}$", var.contact_email))
+    error_message = "The contact_email must be at most 254 characters long."
+  }
+
+  validation {
+    # White space as Unicode's White_Space property.
+    condition     = var.contact_email == null || can(regex("^[^@\\x{9}-\\x{D}\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}-\\x{2029}\\x{202F}\\x{205F}\\x{3000}]+@[^@.\\x{9}-\\x{D}\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}-\\x{2029}\\x{202F}\\x{205F}\\x{3000}]+(\\.[^@.\\x{9}-\\x{D}\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}-\\x{2029}\\x{202F}\\x{205F}\\x{3000}]+)+$", var.contact_email))
     error_message = "The contact_email must look like name@example.org (one @, a domain with a dot, no spaces)."
+  }
+
+  validation {
+    condition     = var.contact_email == null || !can(regex("[\\x{0}-\\x{1F}\\x{7F}-\\x{9F}\\x{AD}\\x{34F}\\x{600}-\\x{605}\\x{61C}\\x{6DD}\\x{70F}\\x{890}-\\x{891}\\x{8E2}\\x{115F}-\\x{1160}\\x{17B4}-\\x{17B5}\\x{180E}\\x{200B}-\\x{200F}\\x{2028}\\x{2029}\\x{202A}-\\x{202E}\\x{2060}-\\x{206F}\\x{3164}\\x{E000}-\\x{F8FF}\\x{FDD0}-\\x{FDEF}\\x{FEFF}\\x{FFA0}\\x{FFF0}-\\x{FFFB}\\x{FFFE}-\\x{FFFF}\\x{110BD}\\x{110CD}\\x{13430}-\\x{1343F}\\x{1BCA0}-\\x{1BCA3}\\x{1D173}-\\x{1D17A}\\x{1FFFE}-\\x{1FFFF}\\x{2FFFE}-\\x{2FFFF}\\x{3FFFE}-\\x{3FFFF}\\x{4FFFE}-\\x{4FFFF}\\x{5FFFE}-\\x{5FFFF}\\x{6FFFE}-\\x{6FFFF}\\x{7FFFE}-\\x{7FFFF}\\x{8FFFE}-\\x{8FFFF}\\x{9FFFE}-\\x{9FFFF}\\x{AFFFE}-\\x{AFFFF}\\x{BFFFE}-\\x{BFFFF}\\x{CFFFE}-\\x{CFFFF}\\x{DFFFE}-\\x{DFFFF}\\x{E0000}-\\x{E00FF}\\x{EFFFE}-\\x{EFFFF}\\x{F0000}-\\x{FFFFD}\\x{FFFFE}-\\x{FFFFF}\\x{100000}-\\x{10FFFD}\\x{10FFFE}-\\x{10FFFF}]", var.contact_email))
+    error_message = "The contact_email must not contain control characters, format characters (bidi controls, zero-width characters), separators, private-use characters, noncharacters or invisible fillers."
   }
 }
 
@@ -58,8 +76,9 @@ variable "plan" {
   default     = null
 
   validation {
+    # stagesub-tenant's ALLOWED_PLANS.
     condition     = var.plan == null || try(contains(["free", "pro", "enterprise"], var.plan), false)
-    error_message = "The plan must be one of \"free\", \"pro\", \"enterprise\" (or null). To sell another plan, add it to this list in modules/orchestra/variables.tf."
+    error_message = "The plan must be one of \"free\", \"pro\", \"enterprise\" (or null). To sell another plan, add it here and to ALLOWED_PLANS in tenant/src/lists.rs."
   }
 }
 
@@ -69,7 +88,12 @@ variable "region" {
   default     = null
 
   validation {
-    condition     = var.region == null || can(regex("^[a-z]+(-[a-z]+-[0-9]+)?$", var.region))
+    # stagesub-tenant's SUPABASE_REGIONS and SMART_REGION_GROUPS.
+    condition = var.region == null || try(contains([
+      "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1", "eu-west-1", "eu-west-2",
+      "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
+      "ap-northeast-1", "ap-northeast-2", "ap-east-1", "americas", "emea", "apac",
+    ], var.region), false)
     error_message = "The region must be a region code such as \"eu-central-1\" or a group such as \"americas\", \"emea\", \"apac\" (or null for the provider default)."
   }
 }
