@@ -8,8 +8,9 @@
 #
 # For each connection count: pgbench first (bridge stopped; one transaction = one INSERT of the same
 # 4.5 KB event as a jsonb row, simple protocol, same client count), then the bridge on a fresh database
-# (so no backlog of an earlier run disturbs it). Then a steady-rate run: RATE req/s spread over
-# RATE_CONNECTIONS connections (wrk paced by a Lua delay()), for the latency at a normal load.
+# (so no backlog of an earlier run disturbs it). Then a steady-rate run: RATE req/s sent on schedule by
+# scripts/bench/steady_load.py (open loop, at most RATE_CONNECTIONS connections, latency from each
+# request's due time), for the latency at a normal load.
 # The machine is shared: compare the ratio of one run, not figures of different runs.
 #
 #   scripts/bench-bridge.sh                                  # 15 s per run, 8 and 32 connections, 500 req/s
@@ -26,7 +27,7 @@ CONNECTION_COUNTS="${CONNECTION_COUNTS:-8 32}"
 THREADS="${THREADS:-2}"
 PER_THREAD="${PER_THREAD:-40000}"
 RATE="${RATE:-500}"
-RATE_CONNECTIONS="${RATE_CONNECTIONS:-16}"
+RATE_CONNECTIONS="${RATE_CONNECTIONS:-32}"
 SECRET="whsec_bench_secret"
 BRIDGE="$TARGET/release/stagesub-bridge"
 FIXTURE="$REPO/bridge/tests/fixtures/checkout.session.completed.event.json"
@@ -81,7 +82,7 @@ start_bridge() {
   PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   STRIPE_WEBHOOK_SECRET="$SECRET" DATABASE_URL="$BRIDGE_DB_URL" BIND_ADDR="127.0.0.1:$PORT" \
     GIT_BACKEND=git GIT_REMOTE_URL="file://$WORK/infra.git" GIT_WORK_DIR="$WORK/git-cache" COMMIT_MODE=direct \
-    WORKER_CONCURRENCY=1 RUST_LOG=warn "$BRIDGE" serve 2>"$WORK/bridge.log" &
+    WORKER_CONCURRENCY=1 RUST_LOG=warn "$BRIDGE" serve >"$WORK/bridge.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0
@@ -121,8 +122,7 @@ PY
 
 cat > "$WORK/signed.lua" <<'LUA'
 -- Each wrk thread replays its own file of pre-signed events, in order; after the last one it starts
--- over, and the repeats are answered as duplicates (still 200). With PACE_MS set, each connection waits
--- that long before its next request (a steady rate instead of as fast as possible).
+-- over, and the repeats are answered as duplicates (still 200).
 local counter = 0
 function setup(thread)
   thread:set("tid", counter)
@@ -135,10 +135,6 @@ function init(args)
     events[#events + 1] = { sig, body }
   end
   next_event = 0
-  pace = tonumber(os.getenv("PACE_MS") or "0")
-end
-function delay()
-  return pace
 end
 function request()
   next_event = next_event % #events + 1
@@ -157,10 +153,10 @@ LUA
 
 get() { sed -E "s/.* $2=([^ ]+).*/\1/" <<<"$1"; }
 
-run_wrk() { # connections pace_ms
+run_wrk() { # connections
   local threads=$THREADS
   (( $1 < threads )) && threads=$1
-  BENCH_DIR="$WORK" PACE_MS="$2" wrk -t"$threads" -c"$1" -d"$DURATION" --timeout 10s -s "$WORK/signed.lua" \
+  BENCH_DIR="$WORK" wrk -t"$threads" -c"$1" -d"$DURATION" --timeout 10s -s "$WORK/signed.lua" \
     "http://127.0.0.1:$PORT" | tee /dev/stderr | grep '^RESULT'
 }
 
@@ -178,7 +174,7 @@ for C in $CONNECTION_COUNTS; do
   sign_events "c$C"
   start_bridge
   say "wrk: $C connections, $DURATION"
-  RESULT="$(run_wrk "$C" 0)"
+  RESULT="$(run_wrk "$C")"
   STORED="$(psql "$BRIDGE_DB_URL" -qtAX -c 'SELECT count(*) FROM events')"
   stop_bridge
   RPS="$(get "$RESULT" rps)"
@@ -187,13 +183,14 @@ for C in $CONNECTION_COUNTS; do
   ROWS+=("| $(date -u +%Y-%m-%d) | $C | $RPS | $(get "$RESULT" p50_ms) ms | $(get "$RESULT" p99_ms) ms | $(get "$RESULT" max_ms) ms | ${PG_TPS%.*} tps (avg ${PG_LAT} ms) | **$RATIO** | $STORED | $(get "$RESULT" non2xx) / $(get "$RESULT" errors) |")
 done
 
-# Steady rate: each connection paced so that all together send about RATE req/s.
+# Steady rate: an open-loop generator sends RATE req/s on schedule; latency counts from each request's
+# due time, so a stall is not hidden by a load that waits for it.
 fresh_db
 sign_events "steady"
 start_bridge
-PACE="$(python3 -c "print(max(0, int(1000 * $RATE_CONNECTIONS / $RATE) - 1))")"
-say "wrk: steady ~$RATE req/s over $RATE_CONNECTIONS connections (${PACE} ms between requests), $DURATION"
-STEADY="$(run_wrk "$RATE_CONNECTIONS" "$PACE")"
+say "steady load: $RATE req/s for $DURATION (open loop, at most $RATE_CONNECTIONS connections)"
+STEADY="$(python3 "$REPO/scripts/bench/steady_load.py" 127.0.0.1 "$PORT" "$RATE" "${DURATION%s}" \
+  "$WORK/events-0.txt" "$RATE_CONNECTIONS" | tee /dev/stderr | grep '^RESULT')"
 stop_bridge
 
 cat <<MD
@@ -201,6 +198,6 @@ cat <<MD
 |---|---|---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${ROWS[@]}")
 
-Steady rate: $(get "$STEADY" rps) req/s over $RATE_CONNECTIONS connections: p50 $(get "$STEADY" p50_ms) ms, p99 $(get "$STEADY" p99_ms) ms, max $(get "$STEADY" max_ms) ms, non-2xx / errors $(get "$STEADY" non2xx) / $(get "$STEADY" errors).
+Steady rate ($RATE req/s asked, open loop): $(get "$STEADY" rps) req/s on $(get "$STEADY" connections) connections: p50 $(get "$STEADY" p50_ms) ms, p99 $(get "$STEADY" p99_ms) ms, max $(get "$STEADY" max_ms) ms, non-2xx / errors $(get "$STEADY" non2xx) / $(get "$STEADY" errors).
 MD
 echo "bench-bridge: bridge/pgbench $(IFS=';'; echo "${RATIOS[*]}" | sed 's/;/, /g'); steady $(get "$STEADY" rps) req/s p99 $(get "$STEADY" p99_ms) ms"
