@@ -183,6 +183,19 @@ for C in $CONNECTION_COUNTS; do
   ROWS+=("| $(date -u +%Y-%m-%d) | $C | $RPS | $(get "$RESULT" p50_ms) ms | $(get "$RESULT" p99_ms) ms | $(get "$RESULT" max_ms) ms | ${PG_TPS%.*} tps (avg ${PG_LAT} ms) | **$RATIO** | $STORED | $(get "$RESULT" non2xx) / $(get "$RESULT" errors) |")
 done
 
+# Steady rate, pgbench first: the same insert at RATE tps (-R: pgbench schedules transactions and
+# reports each one's lag behind its schedule), p99 of lag + transaction time from its log.
+fresh_db
+psql "$BRIDGE_DB_URL" -qX -c "CREATE TABLE pgbench_events (id bigserial PRIMARY KEY, payload jsonb NOT NULL)" >/dev/null
+say "pgbench: steady $RATE tps, $RATE_CONNECTIONS clients, $DURATION"
+(cd "$WORK" && pgbench -n -c "$RATE_CONNECTIONS" -j "$THREADS" -R "$RATE" -T "${DURATION%s}" -l --log-prefix=steady \
+  -f "$WORK/pgbench.sql" "$BRIDGE_DB_URL" >/dev/null 2>&1) || die "pgbench --rate failed"
+PG_STEADY="$(cat "$WORK"/steady.* | python3 -c '
+import sys
+lat = sorted((int(f[2]) + int(f[6])) / 1000 for f in (l.split() for l in sys.stdin) if len(f) >= 7)
+print(f"{len(lat) / float(sys.argv[1]):.0f} tps, p50 {lat[len(lat) // 2]:.2f} ms, p99 {lat[int(len(lat) * 0.99)]:.2f} ms")
+' "${DURATION%s}")"
+
 # Steady rate: an open-loop generator sends RATE req/s on schedule; latency counts from each request's
 # due time, so a stall is not hidden by a load that waits for it.
 fresh_db
@@ -198,6 +211,6 @@ cat <<MD
 |---|---|---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${ROWS[@]}")
 
-Steady rate ($RATE req/s asked, open loop): $(get "$STEADY" rps) req/s on $(get "$STEADY" connections) connections: p50 $(get "$STEADY" p50_ms) ms, p99 $(get "$STEADY" p99_ms) ms, max $(get "$STEADY" max_ms) ms, non-2xx / errors $(get "$STEADY" non2xx) / $(get "$STEADY" errors).
+Steady rate ($RATE req/s asked, open loop): $(get "$STEADY" rps) req/s on $(get "$STEADY" connections) connections: p50 $(get "$STEADY" p50_ms) ms, p99 $(get "$STEADY" p99_ms) ms, max $(get "$STEADY" max_ms) ms, non-2xx / errors $(get "$STEADY" non2xx) / $(get "$STEADY" errors). pgbench at the same rate in the same run: $PG_STEADY.
 MD
-echo "bench-bridge: bridge/pgbench $(IFS=';'; echo "${RATIOS[*]}" | sed 's/;/, /g'); steady $(get "$STEADY" rps) req/s p99 $(get "$STEADY" p99_ms) ms"
+echo "bench-bridge: bridge/pgbench $(IFS=';'; echo "${RATIOS[*]}" | sed 's/;/, /g'); steady $(get "$STEADY" rps) req/s p99 $(get "$STEADY" p99_ms) ms (pgbench at $RATE tps: ${PG_STEADY#*, })"
