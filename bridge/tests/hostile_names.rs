@@ -129,10 +129,17 @@ fn rendered_corpus_passes_terraform_fmt() {
 async fn hostile_names_survive_the_whole_path_to_git() {
     let b = Bridge::new().await;
     let now = unix_now();
+    // Every name the shared rules accept (stagesub-tenant refuses controls, bidi and other format
+    // characters, separators, …) must reach Git unchanged.
     let names: Vec<String> = corpus()
         .into_iter()
-        .filter(|n| !n.chars().any(char::is_control))
+        .filter(|n| {
+            stagesub_bridge::tenant::Field::OrchestraName
+                .validate(n)
+                .is_ok()
+        })
         .collect();
+    assert!(names.len() > 20, "the corpus still exercises the renderer");
     let events: Vec<String> = names
         .iter()
         .enumerate()

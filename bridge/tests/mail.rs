@@ -241,7 +241,9 @@ async fn invalid_and_held_requests_are_reported_to_the_admin() {
         messages[0].1
     );
     assert!(
-        messages[1].1.contains("evt_admin_held") && messages[1].1.contains("cus_thief"),
+        messages[1].1.contains("evt_admin_held")
+            && messages[1].1.contains("cus_thief")
+            && messages[1].1.contains("belongs to customer cus_owned"),
         "{}",
         messages[1].1
     );

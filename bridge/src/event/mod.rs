@@ -10,7 +10,7 @@ pub use envelope::{ReceivedEvent, parse_envelope, read_stored};
 use serde_json::Value;
 
 use crate::store::StoredEvent;
-use crate::tenant::TenantValues;
+use crate::tenant::{TenantValues, values_from_stripe_object};
 
 /// What an event says about tenants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,9 +100,7 @@ pub fn meaning(event: &StoredEvent) -> Meaning {
                 ("checkout session id", session.as_deref()),
             ]);
             Meaning::Provision {
-                values: ids.and_then(|()| {
-                    TenantValues::from_stripe_object(object).and_then(|v| v.validate().map(|()| v))
-                }),
+                values: ids.and_then(|()| values_from_stripe_object(object)),
                 customer,
                 subscription,
                 session,
