@@ -244,10 +244,10 @@ fn check_database_tls(url: &str, ca_pem: Option<&str>) -> Result<(), ConfigError
              database server's CA), unless DATABASE_URL names sslrootcert=<file>",
         ));
     }
-    let tls = stagesub_migrate::TlsOptions {
+    let tls = stagesub_pgconn::TlsOptions {
         ca_cert_pem: ca_pem.map(str::to_owned),
     };
-    match stagesub_migrate::connect_settings(url, &tls) {
+    match stagesub_pgconn::connect_settings(url, &tls) {
         Ok(_) => Ok(()),
         Err(e) if ca_pem.is_some() && e.to_string().contains("CA certificate") => {
             Err(bad("DATABASE_CA_CERT", e.to_string()))

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use stagesub_migrate::{ApplyOptions, MigrationSet, TenantValues, TlsOptions};
+use stagesub_migrate::{ApplyOptions, MigrationSet};
+use stagesub_pgconn::TlsOptions;
+use stagesub_tenant::Tenant;
 
 use crate::backend::{BackendError, SessionTarget, TenantMetadata, TenantSpec};
 
@@ -28,7 +30,7 @@ async fn open(
     target: &SessionTarget,
     tls: &TlsOptions,
 ) -> Result<stagesub_migrate::Client, BackendError> {
-    let client = stagesub_migrate::connect(&target.url, tls)
+    let client = stagesub_pgconn::connect(&target.url, tls)
         .await
         .map_err(|e| migrate_err("Cannot connect to the orchestra's database", e))?;
     if let Some(role) = &target.set_role {
@@ -68,11 +70,12 @@ pub async fn migrate_and_seed(
             .map_err(|e| migrate_err("Migration failed", e))?;
     }
     if let Some(sql) = seed_sql.filter(|s| !s.trim().is_empty()) {
-        let values = TenantValues {
+        let values = Tenant {
             subdomain: spec.subdomain.clone(),
             orchestra_name: spec.orchestra_name.clone(),
             contact_email: spec.contact_email.clone(),
             plan: spec.plan.clone(),
+            region: None,
         };
         stagesub_migrate::seed(&client, sql, &values)
             .await

@@ -20,7 +20,7 @@ pub use tenants::{
 pub(crate) use tenants::{save_tenant, set_archived, subscription_fact, tenants_of_subscription};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use stagesub_migrate::{TlsOptions, connect_settings};
+use stagesub_pgconn::{TlsOptions, connect_settings};
 
 /// Embedded migrations: (version, SQL). Append only.
 const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("schema.sql"))];

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use stagesub_migrate::{TlsOptions, redact_url};
+use stagesub_pgconn::{TlsOptions, redact_url};
 use stagesub_plugin::Context;
 use tokio::sync::Mutex;
 use tokio_postgres::Client;
@@ -81,7 +81,7 @@ impl PostgresBackend {
         if let Some(c) = guard.as_ref().filter(|c| !c.is_closed()) {
             return Ok(c.clone());
         }
-        let client = stagesub_migrate::connect(&self.admin_url, &self.tls)
+        let client = stagesub_pgconn::connect(&self.admin_url, &self.tls)
             .await
             .map_err(|e| {
                 BackendError::new(
@@ -319,7 +319,7 @@ impl Backend for PostgresBackend {
     async fn tenant_metadata(
         &self,
         db: &Database,
-        _tls: &stagesub_migrate::TlsOptions,
+        _tls: &stagesub_pgconn::TlsOptions,
     ) -> Option<TenantMetadata> {
         let meta = self.comment(&db.id).await.ok()?;
         let s = &meta["stagesub"];
