@@ -11,7 +11,10 @@ use crate::tenant::{TenantRecord, TenantValues};
 
 /// The tenant file for `record`, after checking its values as a webhook would.
 pub fn render(record: &TenantRecord, module_source: &str) -> Result<String> {
-    record.values.validate().map_err(Error::BadRequest)?;
+    record
+        .values
+        .validate()
+        .map_err(|e| Error::BadRequest(e.to_string()))?;
     Ok(render_tenant(record, module_source))
 }
 

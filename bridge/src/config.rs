@@ -2,9 +2,8 @@
 //! variable to fix; secrets are kept in [`Secret`] so that `Debug` output never shows them.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
-use stagesub_gitops::CommitMode;
+use stagesub_gitops::PublisherConfig;
 
 mod timing;
 
@@ -50,58 +49,6 @@ fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
     }
 }
 
-/// How GitHub authenticates the bridge.
-#[derive(Debug, Clone)]
-pub enum GithubAuthConfig {
-    /// `GITHUB_TOKEN`: a personal access or fine-grained token.
-    Token(Secret),
-    /// `GITHUB_APP_ID` + `GITHUB_APP_PRIVATE_KEY` + `GITHUB_INSTALLATION_ID`.
-    App {
-        /// The GitHub App's id.
-        app_id: u64,
-        /// The App's private key, PEM.
-        private_key_pem: Secret,
-        /// The installation on the infra repository's owner.
-        installation_id: u64,
-    },
-}
-
-/// Where tenant files are published (`GIT_BACKEND`).
-#[derive(Debug, Clone)]
-pub enum GitBackend {
-    /// `git`: the git CLI pushing to `GIT_REMOTE_URL` (any URL git can push to).
-    Git {
-        /// Remote URL; may carry credentials, hence secret.
-        remote_url: Secret,
-        /// Local clone used for commits (`GIT_WORK_DIR`).
-        work_dir: PathBuf,
-    },
-    /// `github`: the GitHub REST API.
-    Github {
-        /// `GITHUB_API_URL`.
-        api_url: String,
-        /// `GITHUB_REPOSITORY`, `owner/repo`.
-        repository: String,
-        /// Token or App credentials.
-        auth: GithubAuthConfig,
-    },
-}
-
-/// Publishing settings shared by both backends.
-#[derive(Debug, Clone)]
-pub struct GitConfig {
-    /// Which backend and its connection details.
-    pub backend: GitBackend,
-    /// `GIT_BASE_BRANCH`, default `main`.
-    pub base_branch: String,
-    /// `COMMIT_MODE`: `pull_request` (default) or `direct`.
-    pub mode: CommitMode,
-    /// `COMMIT_AUTHOR_NAME`, default `stagesub-bridge`.
-    pub author_name: String,
-    /// `COMMIT_AUTHOR_EMAIL`, default `bridge@stagesub.invalid`.
-    pub author_email: String,
-}
-
 /// Outgoing mail (`SMTP_URL`, `EMAIL_FROM`, `ADMIN_EMAIL`).
 #[derive(Debug, Clone)]
 pub struct MailConfig {
@@ -130,8 +77,8 @@ pub struct Config {
     pub database_ca_cert: Option<String>,
     /// `BIND_ADDR`, default `0.0.0.0:8080`.
     pub bind_addr: SocketAddr,
-    /// Publishing (`GIT_BACKEND` and friends).
-    pub git: GitConfig,
+    /// Publishing (`GIT_BACKEND` and friends, read by `stagesub_gitops::PublisherConfig`).
+    pub git: PublisherConfig,
     /// `TENANTS_DIR`, default `tenants`.
     pub tenants_dir: String,
     /// `TENANT_MODULE_SOURCE`, default `../modules/orchestra`.
@@ -181,7 +128,7 @@ impl Config {
             .unwrap_or_else(|| "0.0.0.0:8080".into())
             .parse()
             .map_err(|_| bad("BIND_ADDR", "must be host:port, e.g. 0.0.0.0:8080"))?;
-        let git = git_config(&get)?;
+        let git = PublisherConfig::from_lookup(&lookup).map_err(|e| bad(e.variable, e.message))?;
         let mail = match (get("SMTP_URL"), get("EMAIL_FROM"), get("ADMIN_EMAIL")) {
             (None, _, _) => None,
             (Some(url), from, admin) => {
@@ -212,8 +159,8 @@ impl Config {
             database_url,
             database_ca_cert,
             bind_addr,
+            tenants_dir: git.tenants_dir.clone(),
             git,
-            tenants_dir: get("TENANTS_DIR").unwrap_or_else(|| "tenants".into()),
             module_source: get("TENANT_MODULE_SOURCE")
                 .unwrap_or_else(|| crate::render::DEFAULT_MODULE_SOURCE.into()),
             api_token: get("BRIDGE_API_TOKEN").map(Secret),
@@ -275,103 +222,16 @@ fn check_database_tls(url: &str, ca_pem: Option<&str>) -> Result<(), ConfigError
              database server's CA), unless DATABASE_URL names sslrootcert=<file>",
         ));
     }
-    let tls = stagesub_migrate::TlsOptions {
+    let tls = stagesub_pgconn::TlsOptions {
         ca_cert_pem: ca_pem.map(str::to_owned),
     };
-    match stagesub_migrate::connect_settings(url, &tls) {
+    match stagesub_pgconn::connect_settings(url, &tls) {
         Ok(_) => Ok(()),
         Err(e) if ca_pem.is_some() && e.to_string().contains("CA certificate") => {
             Err(bad("DATABASE_CA_CERT", e.to_string()))
         }
         Err(e) => Err(bad("DATABASE_URL", e.to_string())),
     }
-}
-
-fn git_config(get: &impl Fn(&str) -> Option<String>) -> Result<GitConfig, ConfigError> {
-    let backend = match get("GIT_BACKEND").as_deref() {
-        Some("git") => GitBackend::Git {
-            remote_url: Secret(
-                get("GIT_REMOTE_URL")
-                    .ok_or_else(|| bad("GIT_REMOTE_URL", "is required with GIT_BACKEND=git"))?,
-            ),
-            work_dir: get("GIT_WORK_DIR").map_or_else(
-                || std::env::temp_dir().join("stagesub-bridge-git"),
-                PathBuf::from,
-            ),
-        },
-        Some("github") => {
-            let repository = get("GITHUB_REPOSITORY").ok_or_else(|| {
-                bad(
-                    "GITHUB_REPOSITORY",
-                    "is required with GIT_BACKEND=github (owner/repo)",
-                )
-            })?;
-            if repository.split('/').count() != 2 || repository.split('/').any(str::is_empty) {
-                return Err(bad("GITHUB_REPOSITORY", "must be owner/repo"));
-            }
-            GitBackend::Github {
-                api_url: get("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
-                repository,
-                auth: github_auth(get)?,
-            }
-        }
-        Some(other) => {
-            return Err(bad(
-                "GIT_BACKEND",
-                format!("{other:?} is not one of: git, github"),
-            ));
-        }
-        None => {
-            return Err(bad(
-                "GIT_BACKEND",
-                "is required: git (push to GIT_REMOTE_URL) or github (REST API)",
-            ));
-        }
-    };
-    let mode = match get("COMMIT_MODE").as_deref() {
-        None | Some("pull_request") => CommitMode::PullRequest,
-        Some("direct") => CommitMode::Direct,
-        Some(other) => {
-            return Err(bad(
-                "COMMIT_MODE",
-                format!("{other:?} is not one of: pull_request, direct"),
-            ));
-        }
-    };
-    Ok(GitConfig {
-        backend,
-        base_branch: get("GIT_BASE_BRANCH").unwrap_or_else(|| "main".into()),
-        mode,
-        author_name: get("COMMIT_AUTHOR_NAME").unwrap_or_else(|| "stagesub-bridge".into()),
-        author_email: get("COMMIT_AUTHOR_EMAIL")
-            .unwrap_or_else(|| "bridge@stagesub.invalid".into()),
-    })
-}
-
-fn github_auth(get: &impl Fn(&str) -> Option<String>) -> Result<GithubAuthConfig, ConfigError> {
-    if let Some(token) = get("GITHUB_TOKEN") {
-        return Ok(GithubAuthConfig::Token(Secret(token)));
-    }
-    let Some(app_id) = get("GITHUB_APP_ID") else {
-        return Err(bad(
-            "GITHUB_TOKEN",
-            "set GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY + GITHUB_INSTALLATION_ID",
-        ));
-    };
-    let number =
-        |name: &'static str, v: String| v.parse::<u64>().map_err(|_| bad(name, "must be a number"));
-    Ok(GithubAuthConfig::App {
-        app_id: number("GITHUB_APP_ID", app_id)?,
-        private_key_pem: Secret(
-            get("GITHUB_APP_PRIVATE_KEY")
-                .ok_or_else(|| bad("GITHUB_APP_PRIVATE_KEY", "is required with GITHUB_APP_ID"))?,
-        ),
-        installation_id: number(
-            "GITHUB_INSTALLATION_ID",
-            get("GITHUB_INSTALLATION_ID")
-                .ok_or_else(|| bad("GITHUB_INSTALLATION_ID", "is required with GITHUB_APP_ID"))?,
-        )?,
-    })
 }
 
 #[cfg(test)]

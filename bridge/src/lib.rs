@@ -32,57 +32,14 @@ use stagesub_gitops::Publisher;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use config::{Config, GitBackend, GithubAuthConfig};
+use config::Config;
 use store::Store;
 
 pub use http::{AppState, app};
 
 /// Builds the publisher selected by `GIT_BACKEND`. Call inside a Tokio runtime.
 pub fn build_publisher(config: &Config) -> Result<Arc<dyn Publisher>, String> {
-    use stagesub_gitops::{git, github};
-    let g = &config.git;
-    let publisher: Arc<dyn Publisher> = match &g.backend {
-        GitBackend::Git {
-            remote_url,
-            work_dir,
-        } => Arc::new(
-            git::GitCliPublisher::new(git::GitCliConfig {
-                remote_url: remote_url.expose().to_owned(),
-                base_branch: g.base_branch.clone(),
-                mode: g.mode,
-                work_dir: work_dir.clone(),
-                author_name: g.author_name.clone(),
-                author_email: g.author_email.clone(),
-            })
-            .map_err(|e| e.to_string())?,
-        ),
-        GitBackend::Github {
-            api_url,
-            repository,
-            auth,
-        } => Arc::new(
-            github::GithubPublisher::new(github::GithubConfig {
-                api_url: api_url.clone(),
-                repository: repository.clone(),
-                auth: match auth {
-                    GithubAuthConfig::Token(t) => github::GithubAuth::Token(t.expose().to_owned()),
-                    GithubAuthConfig::App {
-                        app_id,
-                        private_key_pem,
-                        installation_id,
-                    } => github::GithubAuth::App {
-                        app_id: *app_id,
-                        private_key_pem: private_key_pem.expose().to_owned(),
-                        installation_id: *installation_id,
-                    },
-                },
-                base_branch: g.base_branch.clone(),
-                mode: g.mode,
-            })
-            .map_err(|e| e.to_string())?,
-        ),
-    };
-    Ok(publisher)
+    config.git.build().map_err(|e| e.to_string())
 }
 
 /// Runs the HTTP server and the worker until `cancel` fires, then lets both finish what they are

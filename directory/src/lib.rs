@@ -44,13 +44,13 @@ pub use secret::{NONCE_LEN, Sensitive, TAG_LEN, TenantSecret, open, seal};
 pub use status::Status;
 pub use write::{Entry, mark, tombstone, upsert};
 
-/// Connects to the directory at `url` (`sslmode` and TLS as `stagesub-migrate` handles them).
+/// Connects to the directory at `url` (`sslmode` and TLS as `stagesub-pgconn` handles them).
 /// Errors name the directory by its URL with the password replaced by `***`.
 pub async fn connect(url: &str) -> Result<tokio_postgres::Client> {
-    stagesub_migrate::connect(url, &stagesub_migrate::TlsOptions::default())
+    stagesub_pgconn::connect(url, &stagesub_pgconn::TlsOptions::default())
         .await
         .map_err(|e| Error::Connect {
-            directory: stagesub_migrate::redact_url(url),
+            directory: stagesub_pgconn::redact_url(url),
             reason: e.to_string(),
         })
 }

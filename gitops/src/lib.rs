@@ -5,6 +5,10 @@
 //! plus a pull request on GitHub). Every publisher is idempotent: publishing the same change twice, from
 //! two replicas or after a crash, leaves one commit and one pull request.
 //!
+//! [`PublisherConfig::from_env`] reads the publisher's settings from the environment (`GIT_BACKEND`,
+//! `GIT_REMOTE_URL`, `GITHUB_*`, `GIT_BASE_BRANCH`, `COMMIT_MODE`, `TENANTS_DIR`, ...; the table is in
+//! the `config` module) and [`PublisherConfig::build`] makes the publisher.
+//!
 //! Backends: [`git::GitCliPublisher`] (the git CLI against any remote: file, https, ssh) and
 //! [`github::GithubPublisher`] (GitHub's REST API through octocrab). Both classify failures as
 //! [`PublishError::Transient`] (retry later, possibly after `retry_after`) or [`PublishError::Permanent`],
@@ -41,11 +45,13 @@
 use std::future::Future;
 use std::pin::Pin;
 
+mod config;
 pub mod git;
 pub mod github;
 mod redact;
 mod validate;
 
+pub use config::{Backend, ConfigError, PublisherConfig};
 pub use redact::redact_credentials;
 
 /// How a tenant change reaches the base branch.

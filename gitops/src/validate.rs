@@ -2,21 +2,11 @@
 
 use crate::{PublishError, TenantChange};
 
-/// Rejects changes whose subdomain cannot name a branch or whose path escapes the repository.
+/// Rejects changes whose subdomain breaks the tenant rule (crate `stagesub-tenant`: it also names the
+/// branch) or whose path escapes the repository.
 pub(crate) fn change(change: &TenantChange) -> Result<(), PublishError> {
-    let sub = &change.subdomain;
-    let sub_ok = !sub.is_empty()
-        && sub.len() <= 63
-        && sub
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !sub.starts_with('-')
-        && !sub.ends_with('-');
-    if !sub_ok {
-        return Err(PublishError::Permanent(format!(
-            "subdomain {sub:?} is not a DNS label (lowercase letters, digits and inner hyphens, at most 63)"
-        )));
-    }
+    stagesub_tenant::validate_subdomain(&change.subdomain)
+        .map_err(|e| PublishError::Permanent(e.to_string()))?;
     let path = &change.path;
     let path_ok = !path.is_empty()
         && !path.starts_with('/')
@@ -39,4 +29,31 @@ pub(crate) fn change(change: &TenantChange) -> Result<(), PublishError> {
 /// The branch a pull request for `subdomain` lives on.
 pub(crate) fn pr_branch(subdomain: &str) -> String {
     format!("stagesub/{subdomain}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_subdomain(subdomain: &str) -> TenantChange {
+        TenantChange {
+            subdomain: subdomain.into(),
+            path: format!("tenants/{subdomain}.tf"),
+            content: "# tenant\n".into(),
+            commit_message: "Provision".into(),
+            pr_title: "Provision".into(),
+            pr_body: String::new(),
+        }
+    }
+
+    #[test]
+    fn subdomains_follow_the_tenant_rule() {
+        assert!(change(&with_subdomain("berlin-phil")).is_ok());
+        for bad in ["ab", "www", "xn--bach", "ab--c", "Bach", "a_b", ""] {
+            match change(&with_subdomain(bad)) {
+                Err(PublishError::Permanent(m)) => assert!(m.starts_with("subdomain "), "{m}"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+    }
 }

@@ -71,7 +71,7 @@ async fn missing_base_branch_is_permanent_and_named() {
         author_email: "bot@stagesub.test".into(),
     })
     .unwrap();
-    match publisher.publish(&common::change("x1", 1)).await {
+    match publisher.publish(&common::change("xy1", 1)).await {
         Err(PublishError::Permanent(m)) => assert!(m.contains("production"), "{m}"),
         other => panic!("{other:?}"),
     }
@@ -96,7 +96,7 @@ async fn unreachable_remote_is_transient_and_redacted() {
     })
     .unwrap();
     assert!(!format!("{publisher:?}").contains("s3cr3t"));
-    match publisher.publish(&common::change("x1", 1)).await {
+    match publisher.publish(&common::change("xy1", 1)).await {
         Err(e @ PublishError::Transient { .. }) => {
             let text = e.to_string();
             assert!(!text.contains("s3cr3t"), "{text}");
@@ -148,7 +148,7 @@ async fn hung_remote_times_out_as_transient() {
     .unwrap()
     .with_network_timeout(std::time::Duration::from_secs(2));
     let started = std::time::Instant::now();
-    match publisher.publish(&common::change("x1", 1)).await {
+    match publisher.publish(&common::change("xy1", 1)).await {
         Err(PublishError::Transient { message, .. }) => {
             assert!(message.contains("did not finish within 2 s"), "{message}")
         }

@@ -215,7 +215,7 @@ async fn wrong_token_is_permanent_and_never_shown() {
         }
     );
     assert!(!config_debug.contains(secret), "{config_debug}");
-    match publisher.publish(&change("x1", 1)).await {
+    match publisher.publish(&change("xy1", 1)).await {
         Err(PublishError::Permanent(m)) => {
             assert!(m.contains("401") && m.contains("GITHUB_TOKEN"), "{m}");
             assert!(!m.contains(secret), "{m}");
@@ -236,7 +236,7 @@ async fn missing_repository_and_bad_config_are_permanent() {
         mode: CommitMode::PullRequest,
     };
     let missing = GithubPublisher::new(config("acme/nope")).unwrap();
-    match missing.publish(&change("x1", 1)).await {
+    match missing.publish(&change("xy1", 1)).await {
         Err(PublishError::Permanent(m)) => assert!(m.contains("GITHUB_REPOSITORY"), "{m}"),
         other => panic!("{other:?}"),
     }
@@ -271,7 +271,7 @@ async fn unreachable_api_is_transient() {
         mode: CommitMode::PullRequest,
     })
     .unwrap();
-    match publisher.publish(&change("x1", 1)).await {
+    match publisher.publish(&change("xy1", 1)).await {
         Err(e @ PublishError::Transient { .. }) => {
             assert!(!e.to_string().contains(env::TOKEN), "{e}")
         }

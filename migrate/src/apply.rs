@@ -6,27 +6,13 @@ use tokio_postgres::Client;
 
 use crate::error::{Error, Result};
 use crate::history::{self, AppliedMigration, PrismaRow};
+use crate::options::ApplyOptions;
 use crate::runner::Runner;
 use crate::source::{Layout, Migration, MigrationSet, sha256_hex};
 
 /// Key of the session advisory lock every apply takes (`"stagesub"` in ASCII). Advisory locks are
 /// per database, so applies to different databases of one server never wait for each other.
 pub const ADVISORY_LOCK_KEY: i64 = 0x7374_6167_6573_7562;
-
-/// Settings of one [`apply`] run. `Default` waits for the lock forever and sets no timeouts.
-#[derive(Debug, Clone, Default)]
-pub struct ApplyOptions {
-    /// `statement_timeout` for each migration's statements (`SET LOCAL`); None keeps the server's.
-    pub statement_timeout: Option<Duration>,
-    /// `lock_timeout` for each migration's statements (`SET LOCAL`); None keeps the server's.
-    pub lock_timeout: Option<Duration>,
-    /// How long to wait for another run's migration lock; None waits as long as it takes.
-    pub lock_wait: Option<Duration>,
-    /// Retry a Prisma migration that failed before even though its file is unchanged. Without
-    /// it, a failed migration is retried when its file changed or when the recorded failure was
-    /// temporary (statement or lock timeout, serialization failure, deadlock, lost connection).
-    pub retry_failed: bool,
-}
 
 /// What [`apply`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

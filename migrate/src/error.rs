@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use stagesub_pgconn::describe;
+
 /// Everything that can go wrong while loading, connecting, migrating or seeding.
 ///
 /// `Display` is meant for users: it names the file, the migration or the setting to fix. No variant
@@ -24,18 +26,8 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// The database URL or TLS settings are unusable.
-    Config {
-        /// What is wrong (never contains a password).
-        reason: String,
-    },
-    /// Connecting (TCP, TLS or authentication) failed.
-    Connect {
-        /// The URL with its password replaced by `***`.
-        target: String,
-        /// The driver's error.
-        source: tokio_postgres::Error,
-    },
+    /// The connection could not be set up or opened (URL, TLS, network, authentication).
+    Connection(stagesub_pgconn::Error),
     /// A query stagesub runs itself (history table, lock) failed.
     Database {
         /// What stagesub was doing.
@@ -65,11 +57,6 @@ pub enum Error {
     },
     /// Another apply held the migration lock for longer than the configured wait.
     LockTimeout,
-    /// Required settings were not given (command line).
-    MissingSettings {
-        /// The flags (and environment variables) to set.
-        names: Vec<&'static str>,
-    },
 }
 
 /// Where and why a SQL statement failed.
@@ -115,10 +102,7 @@ impl fmt::Display for Error {
                 write!(f, "migrations folder {}: {reason}", dir.display())
             }
             Error::Io { path, source } => write!(f, "cannot read {}: {source}", path.display()),
-            Error::Config { reason } => write!(f, "{reason}"),
-            Error::Connect { target, source } => {
-                write!(f, "cannot connect to {target}: {}", describe(source))
-            }
+            Error::Connection(error) => write!(f, "{error}"),
             Error::Database { action, source } => {
                 write!(f, "database error while {action}: {}", describe(source))
             }
@@ -148,9 +132,6 @@ impl fmt::Display for Error {
                 f,
                 "another migration run holds the migration lock on this database; try again later"
             ),
-            Error::MissingSettings { names } => {
-                write!(f, "missing setting(s): {}", names.join(", "))
-            }
         }
     }
 }
@@ -159,26 +140,16 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
-            Error::Connect { source, .. } | Error::Database { source, .. } => Some(source),
+            Error::Connection(error) => std::error::Error::source(error),
+            Error::Database { source, .. } => Some(source),
             _ => None,
         }
     }
 }
 
-/// The driver error with the server's SQLSTATE and message when there is one.
-pub(crate) fn describe(error: &tokio_postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => format!("ERROR {} {}", db.code().code(), db.message()),
-        None => {
-            let mut text = error.to_string();
-            let mut source = std::error::Error::source(error);
-            while let Some(inner) = source {
-                text.push_str(": ");
-                text.push_str(&inner.to_string());
-                source = inner.source();
-            }
-            text
-        }
+impl From<stagesub_pgconn::Error> for Error {
+    fn from(error: stagesub_pgconn::Error) -> Self {
+        Error::Connection(error)
     }
 }
 

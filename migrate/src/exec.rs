@@ -14,7 +14,9 @@ use futures_core::Stream;
 use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use crate::error::{SqlFailure, describe};
+use stagesub_pgconn::describe;
+
+use crate::error::SqlFailure;
 use crate::split::{StatementSpan, line_column, position_to_offset};
 
 /// Runs `sql` (whose statements are `statements`) in whatever transaction is open; a failure is

@@ -5,9 +5,8 @@
 //! - [`MigrationSet::load`] reads a folder and detects its layout: Prisma
 //!   (`<timestamp>_<name>/migration.sql`, recorded in `_prisma_migrations`) or the Supabase CLI
 //!   (`<version>_<name>.sql`, recorded in `supabase_migrations.schema_migrations`).
-//! - [`connect`] opens a session-mode connection (`sslmode` from the URL, TLS with rustls,
-//!   optional CA to verify the server; passwords never appear in errors); [`connect_settings`]
-//!   builds the same driver configuration and rustls connector without connecting, for pools.
+//! - Connections come from crate `stagesub-pgconn` (`stagesub_pgconn::connect`: `sslmode`, TLS,
+//!   redaction); this crate works on the [`Client`] it returns.
 //! - [`applied`] lists what a database has recorded; [`apply`] applies what is pending, each
 //!   migration in its own transaction together with its history row, under a per-database
 //!   advisory lock; [`seed`] runs the tenant's seed SQL with the tenant values as settings.
@@ -27,25 +26,25 @@
 //!   transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`).
 //! - The history rows use `gen_random_uuid()`: Postgres 13 or newer.
 //!
-//! Module map: `source` (folders), `split` (statements and positions), `connect`/`tls`,
-//! `history` (the two tables), `exec` (running statements), `apply`, `seed`, `error`.
+//! Module map: `source` (folders), `split` (statements and positions), `history` (the two
+//! tables), `exec` (running statements), `options`, `runner` (one migration), `apply`, `seed`,
+//! `error`.
 
 mod apply;
-mod connect;
 mod error;
 mod exec;
 mod history;
+mod options;
 mod runner;
 mod seed;
 mod source;
 mod split;
-mod tls;
 
-pub use apply::{ADVISORY_LOCK_KEY, ApplyOptions, ApplyReport, apply, verify_unchanged};
-pub use connect::{ConnectSettings, SslMode, TlsOptions, connect, connect_settings, redact_url};
+pub use apply::{ADVISORY_LOCK_KEY, ApplyReport, apply, verify_unchanged};
 pub use error::{Error, Result, SqlFailure};
 pub use history::{AppliedMigration, applied};
-pub use seed::{SEED_FILE_LABEL, TenantValues, seed};
+pub use options::ApplyOptions;
+pub use seed::{SEED_FILE_LABEL, seed};
 pub use source::{Layout, Migration, MigrationSet, sha256_hex};
 pub use split::{StatementSpan, line_column, split_statements};
 pub use tokio_postgres::Client;

@@ -3,10 +3,12 @@
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
 
-use crate::apply::ApplyOptions;
-use crate::error::{Error, Result, SqlFailure, describe};
+use stagesub_pgconn::describe;
+
+use crate::error::{Error, Result, SqlFailure};
 use crate::exec::{join3_in_order, locate, run_script, set_local_timeouts};
 use crate::history;
+use crate::options::ApplyOptions;
 use crate::source::{Layout, Migration};
 
 /// Applies migrations of one layout on one connection, with the history insert prepared once.

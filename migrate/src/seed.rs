@@ -1,33 +1,21 @@
 //! Running the tenant's seed SQL with the tenant values as settings, never as spliced text.
 
+use stagesub_tenant::Tenant;
 use tokio_postgres::Client;
 
 use crate::error::{Error, Result};
 use crate::exec::run_script;
 use crate::split::split_statements;
 
-/// The tenant values the seed SQL reads with `current_setting('stagesub.<name>')`.
-///
-/// Absent optional values are the empty string, so `current_setting` never fails on them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TenantValues {
-    /// `stagesub.subdomain`.
-    pub subdomain: String,
-    /// `stagesub.orchestra_name`.
-    pub orchestra_name: String,
-    /// `stagesub.contact_email`.
-    pub contact_email: Option<String>,
-    /// `stagesub.plan`.
-    pub plan: Option<String>,
-}
-
 /// The label seed failures carry instead of a file name.
 pub const SEED_FILE_LABEL: &str = "seed_sql";
 
 /// Runs `sql` in one transaction after setting the tenant values as transaction-local settings
-/// (`set_config(name, value, true)` with bound parameters). Any failure rolls the whole seed back
-/// and names the line and column in `sql`.
-pub async fn seed(client: &Client, sql: &str, values: &TenantValues) -> Result<()> {
+/// (`set_config(name, value, true)` with bound parameters): `stagesub.subdomain`,
+/// `stagesub.orchestra_name`, `stagesub.contact_email` and `stagesub.plan`, absent optional values
+/// as the empty string so `current_setting` never fails on them. Any failure rolls the whole seed
+/// back and names the line and column in `sql`.
+pub async fn seed(client: &Client, sql: &str, values: &Tenant) -> Result<()> {
     let statements = split_statements(sql);
     let db = |action| move |source| Error::Database { action, source };
     client

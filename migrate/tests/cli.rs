@@ -90,10 +90,12 @@ async fn apply_then_status_with_flags_and_environment() {
 #[test]
 fn missing_settings_and_bad_input_fail_fast_with_a_message() {
     let out = cli(&["apply"], None);
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2));
     let message = text(&out);
     assert!(
-        message.contains("--database-url (or DATABASE_URL), --dir DIR"),
+        message.contains("required arguments were not provided")
+            && message.contains("--database-url <URL>")
+            && message.contains("--dir <DIR>"),
         "{message}"
     );
 
@@ -123,12 +125,129 @@ fn missing_settings_and_bad_input_fail_fast_with_a_message() {
     );
 
     let out = cli(&["migrate"], None);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out).contains("unknown command `migrate`"),
+        text(&out).contains("unrecognized subcommand 'migrate'"),
         "{}",
         text(&out)
     );
     let out = cli(&["apply", "--lock-wait", "soon"], None);
-    assert!(text(&out).contains("missing setting"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2));
+    let message = text(&out);
+    assert!(
+        message.contains("'soon'") && message.contains("--lock-wait <SECS>"),
+        "{message}"
+    );
+}
+
+#[test]
+fn help_and_version_on_every_command() {
+    let version = format!(" {}", env!("CARGO_PKG_VERSION"));
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["help"],
+        &["apply", "--help"],
+        &["status", "--help"],
+        &["seed", "--help"],
+        &["help", "seed"],
+    ] {
+        let out = cli(args, Some("postgres://u:hunter2@127.0.0.1:1/x"));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+        assert!(
+            stdout.contains("Usage: stagesub-migrate"),
+            "{args:?}: {stdout}"
+        );
+        // The URL from the environment may carry a password: help never shows it.
+        assert!(!stdout.contains("hunter2"), "{args:?}: {stdout}");
+    }
+    let out = cli(&["seed", "--help"], None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--sql <FILE>",
+        "--subdomain",
+        "--orchestra-name",
+        "--contact-email",
+        "--plan",
+    ] {
+        assert!(stdout.contains(flag), "{flag}: {stdout}");
+    }
+    for args in [
+        &["--version"][..],
+        &["-V"],
+        &["apply", "--version"],
+        &["seed", "--version"],
+    ] {
+        let out = cli(args, None);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+        // clap names the command: `stagesub-migrate-seed 0.1.0`.
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.starts_with("stagesub-migrate") && stdout.trim().ends_with(&version),
+            "{args:?}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn missing_required_flags_are_named_as_missing() {
+    let out = cli(
+        &["seed", "--sql", "seed.sql", "--orchestra-name", "Bach"],
+        Some("postgres://u@127.0.0.1:1/x"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let message = text(&out);
+    assert!(
+        message.contains("required arguments were not provided") && message.contains("--subdomain"),
+        "{message}"
+    );
+    let out = cli(&["status"], Some("postgres://u@127.0.0.1:1/x"));
+    let message = text(&out);
+    assert!(
+        message.contains("required arguments were not provided") && message.contains("--dir <DIR>"),
+        "{message}"
+    );
+}
+
+#[test]
+fn flags_take_their_value_after_an_equals_sign() {
+    let out = cli(
+        &[
+            "apply",
+            "--dir=/nonexistent/stagesub",
+            "--lock-wait=0.5",
+            "--database-url=postgres://u:hunter2@127.0.0.1:1/x",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let message = text(&out);
+    assert!(
+        message.contains("/nonexistent/stagesub") && !message.contains("hunter2"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_flags_are_named() {
+    let out = cli(
+        &["apply", "--dir", "d", "--retry-faild"],
+        Some("postgres://u@127.0.0.1:1/x"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let message = text(&out);
+    assert!(
+        message.contains("unexpected argument '--retry-faild'"),
+        "{message}"
+    );
+    let out = cli(
+        &["status", "--dir", "d", "--plan", "pro"],
+        Some("postgres://u@127.0.0.1:1/x"),
+    );
+    assert!(
+        text(&out).contains("unexpected argument '--plan'"),
+        "{}",
+        text(&out)
+    );
 }

@@ -4,7 +4,8 @@
 mod common;
 
 use common::{TempDir, TestDb, admin_url, with_database};
-use stagesub_migrate::{ApplyOptions, Error, MigrationSet, TlsOptions, apply, connect};
+use stagesub_migrate::{ApplyOptions, MigrationSet, apply};
+use stagesub_pgconn::{Error, TlsOptions, connect};
 
 const UNRELATED_CA: &str = include_str!("data/unrelated-ca.pem");
 

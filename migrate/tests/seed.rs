@@ -3,7 +3,8 @@
 mod common;
 
 use common::TestDb;
-use stagesub_migrate::{Error, TenantValues, seed};
+use stagesub_migrate::{Error, seed};
+use stagesub_tenant::Tenant;
 
 const SEED: &str = "create table if not exists tenant (k text primary key, v text not null);\n\
 insert into tenant values\n  ('subdomain', current_setting('stagesub.subdomain')),\n  \
@@ -33,11 +34,9 @@ async fn hostile_values_read_back_exactly() {
         long.as_str(),
     ];
     for name in cases {
-        let values = TenantValues {
-            subdomain: "berlin-phil".into(),
-            orchestra_name: name.into(),
+        let values = Tenant {
             contact_email: Some("o'brien+test@example.com".into()),
-            plan: None,
+            ..Tenant::new("berlin-phil", name)
         };
         seed(&client, SEED, &values).await.unwrap();
         assert_eq!(read(&client, "orchestra_name").await, name);
@@ -67,11 +66,7 @@ async fn hostile_values_read_back_exactly() {
 async fn a_failing_seed_rolls_back_entirely_and_names_the_line() {
     let db = TestDb::create("seed_fail").await;
     let client = db.client().await;
-    let values = TenantValues {
-        subdomain: "x".into(),
-        orchestra_name: "y".into(),
-        ..TenantValues::default()
-    };
+    let values = Tenant::new("x", "y");
     let error = seed(
         &client,
         "create table s (id int);\ninsert into s values (1);\ninsert into s values ('nope');",

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use stagesub_migrate::TlsOptions;
+use stagesub_pgconn::TlsOptions;
 use stagesub_plugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Value};
 
 use crate::Secret;

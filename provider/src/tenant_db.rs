@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use stagesub_migrate::{AppliedMigration, ApplyOptions, MigrationSet, TenantValues, TlsOptions};
+use stagesub_migrate::{AppliedMigration, ApplyOptions, MigrationSet};
+use stagesub_pgconn::TlsOptions;
 
 use stagesub_tenant::Tenant;
 
@@ -30,7 +31,7 @@ async fn open(
     target: &SessionTarget,
     tls: &TlsOptions,
 ) -> Result<stagesub_migrate::Client, BackendError> {
-    let client = stagesub_migrate::connect(target.url.expose(), tls)
+    let client = stagesub_pgconn::connect(target.url.expose(), tls)
         .await
         .map_err(|e| migrate_err("Cannot connect to the orchestra's database", e))?;
     if let Some(role) = &target.set_role {
@@ -74,13 +75,7 @@ pub async fn migrate_and_seed(
             .map_err(|e| migrate_err("Migration failed", e))?;
     }
     if let Some(sql) = seed_sql.filter(|s| !s.trim().is_empty()) {
-        let values = TenantValues {
-            subdomain: tenant.subdomain.clone(),
-            orchestra_name: tenant.orchestra_name.clone(),
-            contact_email: tenant.contact_email.clone(),
-            plan: tenant.plan.clone(),
-        };
-        stagesub_migrate::seed(&client, sql, &values)
+        stagesub_migrate::seed(&client, sql, tenant)
             .await
             .map_err(|e| migrate_err("Seed failed", e))?;
     }

@@ -38,7 +38,7 @@ pub use tenants::{StoredTenant, load_tenant, lock_subscription, lock_tenant};
 pub(crate) use tenants::{save_tenant, set_archived, tenants_of_subscription};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use stagesub_migrate::{TlsOptions, connect_settings};
+use stagesub_pgconn::{TlsOptions, connect_settings};
 
 use crate::error::Error;
 

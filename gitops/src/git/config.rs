@@ -52,9 +52,16 @@ pub(crate) fn valid_branch_name(name: &str) -> bool {
             .all(|c| !c.is_control() && !" ~^:?*[\\".contains(c))
 }
 
-/// Creates the bare cache repository in `dir` unless one is already there.
-pub(super) fn init_cache(dir: &Path) -> Result<(), PublishError> {
-    if dir.join("HEAD").is_file() && dir.join("objects").is_dir() {
+/// Whether `dir` already holds the bare cache repository.
+pub(super) fn has_cache(dir: &Path) -> bool {
+    dir.join("HEAD").is_file() && dir.join("objects").is_dir()
+}
+
+/// Creates `dir` when missing and refuses a non-empty directory that is not our cache, so a wrong
+/// `GIT_WORK_DIR` fails at start-up. The repository itself is made by the first publish
+/// (`git init --bare` through tokio's process API, never blocking the runtime).
+pub(super) fn prepare_work_dir(dir: &Path) -> Result<(), PublishError> {
+    if has_cache(dir) {
         return Ok(());
     }
     std::fs::create_dir_all(dir).map_err(|e| {
@@ -70,24 +77,6 @@ pub(super) fn init_cache(dir: &Path) -> Result<(), PublishError> {
         return Err(PublishError::Permanent(format!(
             "git work dir {} is not empty and not a repository this publisher made; give it an empty or new directory",
             dir.display()
-        )));
-    }
-    let status = std::process::Command::new("git")
-        .args(["init", "--bare", "--quiet"])
-        .arg(dir)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| {
-            PublishError::Permanent(format!(
-                "cannot run git ({e}); install git and put it on PATH"
-            ))
-        })?;
-    if !status.status.success() {
-        return Err(PublishError::Permanent(format!(
-            "git init in {} failed: {}",
-            dir.display(),
-            String::from_utf8_lossy(&status.stderr).trim()
         )));
     }
     Ok(())

@@ -18,8 +18,8 @@ use crate::validate;
 use crate::{BoxFuture, CommitMode, PublishError, Published, Publisher, TenantChange};
 use cmd::{Git, LOCAL_TIMEOUT};
 pub use config::GitCliConfig;
-use config::init_cache;
 pub(crate) use config::valid_branch_name;
+use config::{has_cache, prepare_work_dir};
 use remote::PushOutcome;
 
 /// How many times a publish re-applies its write after the remote branch moved under it.
@@ -33,6 +33,8 @@ pub struct GitCliPublisher {
     git: Git,
     /// One publish at a time per publisher: they share the cache repository.
     lock: tokio::sync::Mutex<()>,
+    /// Set once the cache repository exists.
+    cache: tokio::sync::OnceCell<()>,
 }
 
 impl std::fmt::Debug for GitCliPublisher {
@@ -74,7 +76,7 @@ impl GitCliPublisher {
                 "git author needs a name and an email address (name <someone@example.org>)".into(),
             ));
         }
-        init_cache(&work_dir)?;
+        prepare_work_dir(&work_dir)?;
         Ok(GitCliPublisher {
             remote_url,
             base_branch,
@@ -86,6 +88,7 @@ impl GitCliPublisher {
                 network_timeout: cmd::NETWORK_TIMEOUT,
             },
             lock: tokio::sync::Mutex::new(()),
+            cache: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -96,9 +99,20 @@ impl GitCliPublisher {
         self
     }
 
+    /// Creates the bare cache repository in the work dir unless it is already there.
+    async fn init_cache(&self) -> Result<(), PublishError> {
+        if !has_cache(&self.git.git_dir) {
+            self.git
+                .ok(&["init", "--bare", "--quiet"], None, &[], LOCAL_TIMEOUT)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn publish_serialized(&self, change: &TenantChange) -> Result<Published, PublishError> {
         validate::change(change)?;
         let _one_at_a_time = self.lock.lock().await;
+        self.cache.get_or_try_init(|| self.init_cache()).await?;
         let branch = match self.mode {
             CommitMode::Direct => self.base_branch.clone(),
             CommitMode::PullRequest => validate::pr_branch(&change.subdomain),

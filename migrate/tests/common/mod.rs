@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use stagesub_migrate::{Client, TlsOptions, connect};
+use stagesub_pgconn::{Client, TlsOptions, connect};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 

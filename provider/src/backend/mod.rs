@@ -6,7 +6,7 @@ pub mod supabase;
 
 use std::time::Instant;
 
-use stagesub_migrate::TlsOptions;
+use stagesub_pgconn::TlsOptions;
 use stagesub_plugin::Context;
 
 use stagesub_tenant::Tenant;

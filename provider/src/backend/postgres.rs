@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use stagesub_migrate::{TlsOptions, redact_url};
+use stagesub_pgconn::{TlsOptions, redact_url};
 use stagesub_plugin::Context;
 use tokio::sync::Mutex;
 use tokio_postgres::Client;
@@ -85,7 +85,7 @@ impl PostgresBackend {
         if let Some(c) = guard.as_ref().filter(|c| !c.is_closed()) {
             return Ok(c.clone());
         }
-        let client = stagesub_migrate::connect(self.admin_url.expose(), &self.tls)
+        let client = stagesub_pgconn::connect(self.admin_url.expose(), &self.tls)
             .await
             .map_err(|e| {
                 BackendError::new(
@@ -323,7 +323,7 @@ impl Backend for PostgresBackend {
     async fn recorded_tenant(
         &self,
         db: &Database,
-        _tls: &stagesub_migrate::TlsOptions,
+        _tls: &stagesub_pgconn::TlsOptions,
     ) -> Option<Tenant> {
         let meta = self.comment(&db.id).await.ok()?;
         let s = &meta["stagesub"];

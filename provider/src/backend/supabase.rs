@@ -16,7 +16,7 @@ use stagesub_supabase::{
     NetworkRestrictionsConfig, PoolMode, PoolerConfig, ProjectCache, ProjectStatus, Region, Secret,
 };
 
-use stagesub_migrate::TlsOptions;
+use stagesub_pgconn::TlsOptions;
 use stagesub_tenant::Tenant;
 
 use super::{Backend, BackendError, Database, DatabaseSpec, SessionTarget, connection_url};

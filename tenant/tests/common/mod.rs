@@ -176,7 +176,7 @@ pub(crate) fn cases() -> Vec<Case> {
     // to 64 characters, so the table stays small enough for one quick plan.
     let embed = |field: Field, i: usize, text: &str| match field {
         OrchestraName => format!("Bach{text}x"),
-        _ if i % 2 == 0 => format!("of{text}fice@bach.example"),
+        _ if i.is_multiple_of(2) => format!("of{text}fice@bach.example"),
         _ => format!("office@ba{text}ch.example"),
     };
     for field in [OrchestraName, ContactEmail] {
