@@ -32,7 +32,8 @@ pub struct Entry {
 /// Inserts or replaces `entry`'s row, sealing its secret with the first key; returns the row's new
 /// generation.
 pub async fn upsert(client: &Client, keys: &DirectoryKeys, entry: &Entry) -> Result<i64> {
-    stagesub_tenant::validate_subdomain(&entry.subdomain).map_err(Error::Invalid)?;
+    stagesub_tenant::validate_subdomain(&entry.subdomain)
+        .map_err(|e| Error::Invalid(e.to_string()))?;
     match (entry.status, &entry.secret) {
         (Status::Ready, None) => {
             return Err(Error::Invalid(format!(

@@ -69,6 +69,9 @@ impl OrchestraDatabase {
             Ok(None) => {}
             Err(e) => return Outcome::failed(None, diag(e)),
         }
+        if let Err(e) = self.directory_provisioning(&*backend, &planned).await {
+            return Outcome::failed(None, diag(e));
+        }
         let write_only = config.database_password_wo.clone();
         let password = write_only
             .clone()
@@ -107,10 +110,18 @@ impl OrchestraDatabase {
             Err(e) => Err(e),
         };
         match migrated {
-            Ok(names) => {
-                state.applied_migrations = Some(names);
-                Outcome::ok(state.to_value())
+            Ok(names) => state.applied_migrations = Some(names),
+            Err(e) => {
+                state.directory_status = Some("provisioning".into());
+                state.directory_generation = None;
+                return Outcome::failed(Some(state.to_value()), diag(e));
             }
+        }
+        match self
+            .directory_settle(&*backend, &mut state, Some(&password))
+            .await
+        {
+            Ok(()) => Outcome::ok(state.to_value()),
             Err(e) => Outcome::failed(Some(state.to_value()), diag(e)),
         }
     }
@@ -132,6 +143,9 @@ impl OrchestraDatabase {
         let deadline = Instant::now() + planned.timeout("update", UPDATE_TIMEOUT);
         let mut state = planned;
         let new_password = choose_password(prior, &mut state, config);
+        let directory_password = new_password
+            .clone()
+            .or_else(|| config.database_password_wo.clone());
         if let Err(e) = backend
             .update(
                 ctx,
@@ -186,10 +200,18 @@ impl OrchestraDatabase {
                 state
                     .applied_migrations
                     .clone_from(&prior.applied_migrations);
+                state.directory_status = Some("stale".into());
+                state.directory_generation = None;
                 return Outcome::failed(Some(state.to_value()), diag(e));
             }
         }
-        Outcome::ok(state.to_value())
+        match self
+            .directory_settle(&*backend, &mut state, directory_password.as_ref())
+            .await
+        {
+            Ok(()) => Outcome::ok(state.to_value()),
+            Err(e) => Outcome::failed(Some(state.to_value()), diag(e)),
+        }
     }
 
     /// Migrations and seed after an update; `None` when nothing ran (no SQL and the session could
@@ -238,7 +260,17 @@ impl OrchestraDatabase {
         };
         let deadline = Instant::now() + prior.timeout("delete", DELETE_TIMEOUT);
         let id = prior.id.as_deref().unwrap_or_default();
-        match backend.delete(ctx, id, deadline).await {
+        // The directory first answers, so the database is not gone with its row left `ready`.
+        if let Err(e) = self.directory_reachable().await {
+            return diag(e);
+        }
+        if let Err(e) = backend.delete(ctx, id, deadline).await {
+            return diag(e);
+        }
+        match self
+            .directory_tombstone(prior.subdomain.as_deref().unwrap_or_default())
+            .await
+        {
             Ok(()) => Diagnostics::default(),
             Err(e) => diag(e),
         }

@@ -34,8 +34,13 @@ pub(super) fn validate(config: &Value) -> Diagnostics {
     d
 }
 
-/// Refines the framework's plan; `default_region` is the provider's.
-pub(super) fn modify(plan: &mut Plan, default_region: impl FnOnce() -> String) -> Diagnostics {
+/// Refines the framework's plan; `default_region` is the provider's, `directory` whether it keeps
+/// a tenant directory.
+pub(super) fn modify(
+    plan: &mut Plan,
+    default_region: impl FnOnce() -> String,
+    directory: bool,
+) -> Diagnostics {
     // The prior state holds no unknowns; configuration and plan may, so they are read raw.
     let prior = OrchestraModel::from_value(&plan.prior);
     let mut d = Diagnostics::default();
@@ -53,7 +58,32 @@ pub(super) fn modify(plan: &mut Plan, default_region: impl FnOnce() -> String) -
     let planned_applied = pending_migrations(plan, &prior, &mut d);
     plan.planned
         .set_attr(attr::APPLIED_MIGRATIONS, planned_applied);
+    plan_directory(plan, directory);
     d
+}
+
+/// The directory row after apply: `ready` (or `archived`) with a new generation whenever the
+/// resource changes or refresh found the row wrong; untouched otherwise. Without a directory both
+/// attributes are null.
+fn plan_directory(plan: &mut Plan, directory: bool) {
+    let (status, generation) = (attr::DIRECTORY_STATUS, attr::DIRECTORY_GENERATION);
+    if !directory {
+        plan.planned.set_attr(status, Value::Null);
+        plan.planned.set_attr(generation, Value::Null);
+        return;
+    }
+    let expected: Value = match plan.planned.attr(attr::ARCHIVED) {
+        Value::Bool(true) => "archived".into(),
+        Value::Bool(false) => "ready".into(),
+        _ => Value::Unknown,
+    };
+    if plan.is_create()
+        || plan.planned.attr(status) != &expected
+        || plan.prior.attr(generation).is_null()
+    {
+        plan.planned.set_attr(status, expected);
+        plan.planned.set_attr(generation, Value::Unknown);
+    }
 }
 
 /// Connection details only change with the password; status only with `archived`.

@@ -1,0 +1,264 @@
+//! The tenant directory through real Terraform and a real PostgreSQL (both backends): create writes
+//! a `ready` row whose secret opens with the key; a rename writes it again; a row deleted by hand
+//! shows in the plan and apply repairs it; a key rotation re-encrypts it; an unreachable directory
+//! fails the apply naming it (without its password) and the next apply converges; destroy leaves a
+//! tombstone. A directory URL without keys is a configuration error that shows no value.
+
+mod common;
+
+use common::{PgTenants, Standin, orchestra, postgres_provider, state_str, terraform};
+use stagesub_acceptance::{Terraform, hcl_string, postgres};
+use stagesub_directory::{DirectoryKeys, ReadOutcome, Status, TenantSecret};
+use supabase_standin::FaultsPatch;
+
+const KEY_1: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+const KEY_2: &str = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
+
+fn directory_attrs(url: &str, keys: &str) -> String {
+    format!(
+        "  directory_url  = {}\n  directory_keys = {}\n}}\n",
+        hcl_string(url),
+        hcl_string(keys)
+    )
+}
+
+/// `provider` (a provider block ending in `}\n`) with the directory settings added.
+fn with_directory(provider: &str, url: &str, keys: &str) -> String {
+    let cut = provider
+        .trim_end()
+        .strip_suffix('}')
+        .expect("provider block");
+    format!("{cut}{}", directory_attrs(url, keys))
+}
+
+fn read_row(url: &str, keys: &str, subdomain: &str) -> ReadOutcome {
+    let keys = DirectoryKeys::parse(keys).unwrap();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let client = stagesub_directory::connect(url).await.unwrap();
+            stagesub_directory::read(&client, &keys, subdomain)
+                .await
+                .unwrap()
+        })
+}
+
+/// The row, which must be current (sealed with the first key) and carry a secret.
+fn current(url: &str, keys: &str, subdomain: &str) -> (stagesub_directory::Record, TenantSecret) {
+    match read_row(url, keys, subdomain) {
+        ReadOutcome::Current(record, Some(secret)) => (record, secret),
+        other => panic!("expected a current row with a secret for {subdomain}, got {other:?}"),
+    }
+}
+
+fn actions(tf: &Terraform, address: &str) -> serde_json::Value {
+    let plan = tf.plan_json(&[]);
+    plan["resource_changes"]
+        .as_array()
+        .expect("resource_changes")
+        .iter()
+        .find(|c| c["address"] == address)
+        .map(|c| c["change"]["actions"].clone())
+        .unwrap_or_else(|| panic!("no change for {address}"))
+}
+
+#[test]
+fn postgres_backend_keeps_its_directory_row_true() {
+    let dir = postgres::TestDatabase::create("stagesub_dir");
+    let sub = common::subdomain("dira");
+    let sub_b = common::subdomain("dirb");
+    let _cleanup = PgTenants::new(&[&sub, &sub_b]);
+    let a = "stagesub_orchestra_database.a";
+    let tf = terraform();
+    let provider = |url: &str, keys: &str| with_directory(&postgres_provider(), url, keys);
+    let extra = "  plan = \"pro\"\n  deletion_protection = false\n";
+    let config = |provider: String, name: &str, b: bool| {
+        let mut s = format!("{provider}\n{}", orchestra("a", &sub, name, extra));
+        if b {
+            s.push_str(&orchestra("b", &sub_b, "Orchestra B", extra));
+        }
+        s
+    };
+
+    // Create: the row is ready, its secret opens with the key and holds the state's URL.
+    tf.write_file(
+        "main.tf",
+        config(provider(dir.url(), KEY_1), "Alpha", false),
+    );
+    tf.apply_ok();
+    tf.assert_plan_empty();
+    let (record, secret) = current(dir.url(), KEY_1, &sub);
+    assert_eq!(record.status, Status::Ready);
+    assert_eq!(record.backend, "postgres");
+    assert_eq!(record.plan.as_deref(), Some("pro"));
+    assert_eq!(record.key_id.as_deref(), Some("72cd6e84"));
+    assert_eq!(
+        Some(secret.database_url.expose().to_string()),
+        state_str(&tf, a, "database_url")
+    );
+    assert!(secret.pooler_url.is_none() && secret.anon_key.is_none());
+    let first_generation = record.generation;
+
+    // Rename: written again, a higher generation.
+    tf.write_file(
+        "main.tf",
+        config(provider(dir.url(), KEY_1), "Alpha Renamed", false),
+    );
+    tf.apply_ok();
+    tf.assert_plan_empty();
+    let (renamed, _) = current(dir.url(), KEY_1, &sub);
+    assert!(renamed.generation > first_generation, "{renamed:?}");
+
+    // A row deleted by hand shows in the plan; apply writes it back.
+    dir.query(&format!(
+        "DELETE FROM stagesub_directory.tenants WHERE subdomain = '{sub}'"
+    ));
+    assert_eq!(actions(&tf, a), serde_json::json!(["update"]));
+    tf.apply_ok();
+    tf.assert_plan_empty();
+    assert_eq!(current(dir.url(), KEY_1, &sub).0.status, Status::Ready);
+
+    // Rotation: the new key first; apply re-encrypts the row with it.
+    let rotated = format!("{KEY_2},{KEY_1}");
+    tf.write_file(
+        "main.tf",
+        config(provider(dir.url(), &rotated), "Alpha Renamed", false),
+    );
+    assert!(matches!(
+        read_row(dir.url(), &rotated, &sub),
+        ReadOutcome::StaleKey(..)
+    ));
+    assert_eq!(actions(&tf, a), serde_json::json!(["update"]));
+    tf.apply_ok();
+    tf.assert_plan_empty();
+    let (record, _) = current(dir.url(), &rotated, &sub);
+    assert_eq!(record.key_id.as_deref(), Some("75877bb4"));
+    // The old key alone no longer opens it.
+    assert!(matches!(
+        read_row(dir.url(), KEY_1, &sub),
+        ReadOutcome::Undecryptable(_)
+    ));
+
+    // An unreachable directory fails the apply, naming it without its password; nothing created.
+    let down = "postgres://stagesub:dir-password-42@127.0.0.1:1/control";
+    tf.write_file(
+        "main.tf",
+        config(provider(down, &rotated), "Alpha Renamed", true),
+    );
+    let out = tf.apply(&[]);
+    assert!(!out.success(), "{out}");
+    let text = out.combined();
+    assert!(text.contains("tenant directory"), "{text}");
+    assert!(text.contains("127.0.0.1:1"), "{text}");
+    assert!(!text.contains("dir-password-42"), "{text}");
+    assert!(!postgres::database_exists(&PgTenants::database(&sub_b)));
+    // Back up: the next apply converges.
+    tf.write_file(
+        "main.tf",
+        config(provider(dir.url(), &rotated), "Alpha Renamed", true),
+    );
+    tf.apply_ok();
+    tf.assert_plan_empty();
+    assert_eq!(current(dir.url(), &rotated, &sub_b).0.status, Status::Ready);
+
+    // Destroy: tombstones without secrets.
+    tf.destroy_ok();
+    for s in [&sub, &sub_b] {
+        match read_row(dir.url(), &rotated, s) {
+            ReadOutcome::Current(record, None) => {
+                assert_eq!(record.status, Status::Deleted);
+                assert_eq!(record.key_id, None);
+            }
+            other => panic!("expected a tombstone for {s}, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn supabase_backend_seals_pooler_url_and_anon_key() {
+    let dir = postgres::TestDatabase::create("stagesub_dir");
+    let standin = Standin::start(FaultsPatch::default());
+    let sub = common::subdomain("dirs");
+    let a = "stagesub_orchestra_database.a";
+    let tf = terraform();
+    let provider = with_directory(&standin.provider_hcl(), dir.url(), KEY_1);
+    let extra = "  deletion_protection = false\n";
+    tf.write_file(
+        "main.tf",
+        format!("{provider}\n{}", orchestra("a", &sub, "Sopra", extra)),
+    );
+    tf.apply_ok();
+    tf.assert_plan_empty();
+    let (record, secret) = current(dir.url(), KEY_1, &sub);
+    assert_eq!(record.status, Status::Ready);
+    assert_eq!(record.backend, "supabase");
+    assert_eq!(record.resource_id, state_str(&tf, a, "id"));
+    assert_eq!(record.api_url, state_str(&tf, a, "api_url"));
+    assert_eq!(
+        secret.pooler_url.as_ref().map(|s| s.expose().to_string()),
+        state_str(&tf, a, "pooler_url")
+    );
+    let anon = secret.anon_key.expect("an anon key");
+    assert!(anon.expose().starts_with("eyJ"), "a JWT");
+
+    // Archive and restore follow.
+    tf.write_file(
+        "main.tf",
+        format!(
+            "{provider}\n{}",
+            orchestra("a", &sub, "Sopra", &format!("{extra}  archived = true\n"))
+        ),
+    );
+    tf.apply_ok();
+    assert_eq!(current(dir.url(), KEY_1, &sub).0.status, Status::Archived);
+    tf.write_file(
+        "main.tf",
+        format!("{provider}\n{}", orchestra("a", &sub, "Sopra", extra)),
+    );
+    tf.apply_ok();
+    assert_eq!(current(dir.url(), KEY_1, &sub).0.status, Status::Ready);
+
+    tf.destroy_ok();
+    assert!(matches!(
+        read_row(dir.url(), KEY_1, &sub),
+        ReadOutcome::Current(r, None) if r.status == Status::Deleted
+    ));
+}
+
+#[test]
+fn a_directory_url_without_usable_keys_is_a_configuration_error() {
+    let tf = terraform();
+    let url = "postgres://stagesub:very-secret-pw@127.0.0.1:5432/control";
+    let sub = common::subdomain("dirc");
+    let block = |provider: String| format!("{provider}\n{}", orchestra("a", &sub, "C", ""));
+    let no_keys = postgres_provider()
+        .trim_end()
+        .strip_suffix('}')
+        .unwrap()
+        .to_string()
+        + &format!("  directory_url = {}\n}}\n", hcl_string(url));
+    tf.write_file("main.tf", block(no_keys));
+    let out = tf.plan(&[]);
+    let text = out.combined();
+    assert!(!out.success(), "{text}");
+    assert!(text.contains("STAGESUB_DIRECTORY_KEYS"), "{text}");
+    assert!(!text.contains("very-secret-pw"), "{text}");
+
+    // From the environment (a value in main.tf would show in Terraform's own source excerpt).
+    let bad_key = "c2hvcnQta2V5LXZhbHVl";
+    let tf = tf
+        .with_env("STAGESUB_DIRECTORY_URL", url)
+        .with_env("STAGESUB_DIRECTORY_KEYS", bad_key);
+    tf.write_file("main.tf", block(postgres_provider()));
+    let out = tf.plan(&[]);
+    let text = out.combined();
+    assert!(!out.success(), "{text}");
+    assert!(text.contains("directory_keys"), "{text}");
+    assert!(text.contains("32"), "{text}");
+    assert!(
+        !text.contains(bad_key) && !text.contains("very-secret-pw"),
+        "{text}"
+    );
+}
