@@ -69,9 +69,11 @@ impl OrchestraDatabase {
             Ok(None) => {}
             Err(e) => return Outcome::failed(None, diag(e)),
         }
+        let directory_started = Instant::now();
         if let Err(e) = self.directory_provisioning(&*backend, &planned).await {
             return Outcome::failed(None, diag(e));
         }
+        let provisioning_time = directory_started.elapsed();
         let write_only = config.database_password_wo.clone();
         let password = write_only
             .clone()
@@ -117,10 +119,22 @@ impl OrchestraDatabase {
                 return Outcome::failed(Some(state.to_value()), diag(e));
             }
         }
-        match self
+        let settle_started = Instant::now();
+        let settled = self
             .directory_settle(&*backend, &mut state, Some(&password))
-            .await
-        {
+            .await;
+        if self.shared.directory().is_some() {
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            let settle_time = settle_started.elapsed();
+            tracing::info!(
+                "tenant directory: the create of {} spent {:.2} ms on the directory (provisioning row {:.2} ms, ready row {:.2} ms)",
+                spec.tenant.subdomain,
+                ms(provisioning_time + settle_time),
+                ms(provisioning_time),
+                ms(settle_time)
+            );
+        }
+        match settled {
             Ok(()) => Outcome::ok(state.to_value()),
             Err(e) => Outcome::failed(Some(state.to_value()), diag(e)),
         }
