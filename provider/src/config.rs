@@ -262,4 +262,64 @@ mod tests {
         let printed = format!("{shared:?}");
         assert!(!printed.contains("0123456789abcdef"), "{printed}");
     }
+
+    fn postgres_config(directory: &[(&str, &str)]) -> Value {
+        let mut config = Value::Object(Default::default());
+        config.set_attr("backend", "postgres");
+        config.set_attr(
+            "postgres_url",
+            "postgres://admin@db.example.org:5432/postgres",
+        );
+        for (k, v) in directory {
+            config.set_attr(k, *v);
+        }
+        config
+    }
+
+    #[test]
+    fn a_directory_needs_a_url_and_usable_keys_and_errors_show_no_value() {
+        let url = "postgres://dir:dir-secret-77@control.example.org:5432/app";
+        let key = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+        let cases: [(&[(&str, &str)], &str); 4] = [
+            (&[("directory_url", url)], "STAGESUB_DIRECTORY_KEYS"),
+            (
+                &[("directory_url", url), ("directory_keys", "c2hvcnQ=")],
+                "exactly 32 bytes",
+            ),
+            (&[("directory_keys", key)], "STAGESUB_DIRECTORY_URL"),
+            (
+                &[
+                    ("directory_url", "mysql://dir:dir-secret-77@h/x"),
+                    ("directory_keys", key),
+                ],
+                "postgres://",
+            ),
+        ];
+        for (attrs, needle) in cases {
+            let d = Shared::default().configure(&postgres_config(attrs));
+            let printed = format!("{d:?}");
+            assert!(
+                d.has_errors() && printed.contains(needle),
+                "{needle}: {printed}"
+            );
+            assert!(
+                !printed.contains("dir-secret-77") && !printed.contains("c2hvcnQ"),
+                "{printed}"
+            );
+        }
+        let shared = Shared::default();
+        let config = postgres_config(&[
+            ("directory_url", url),
+            ("directory_keys", key),
+            ("directory_reader_role", "orchestra_app"),
+        ]);
+        assert!(!shared.configure(&config).has_errors());
+        assert!(shared.directory().is_some());
+        let printed = format!("{shared:?}");
+        assert!(printed.contains("control.example.org"), "{printed}");
+        assert!(
+            !printed.contains("dir-secret-77") && !printed.contains(key),
+            "{printed}"
+        );
+    }
 }

@@ -111,6 +111,28 @@ fn postgres_backend_keeps_its_directory_row_true() {
     let (renamed, _) = current(dir.url(), KEY_1, &sub);
     assert!(renamed.generation > first_generation, "{renamed:?}");
 
+    // A new password: the sealed URL carries it.
+    let with_password = format!("{extra}  database_password = \"rotated-password-0042\"\n");
+    tf.write_file(
+        "main.tf",
+        format!(
+            "{}\n{}",
+            provider(dir.url(), KEY_1),
+            orchestra("a", &sub, "Alpha Renamed", &with_password)
+        ),
+    );
+    tf.apply_ok();
+    tf.assert_plan_empty();
+    let (record, secret) = current(dir.url(), KEY_1, &sub);
+    assert!(record.generation > renamed.generation);
+    assert!(
+        secret
+            .database_url
+            .expose()
+            .contains("rotated-password-0042"),
+        "the new password is sealed"
+    );
+
     // A row deleted by hand shows in the plan; apply writes it back.
     dir.query(&format!(
         "DELETE FROM stagesub_directory.tenants WHERE subdomain = '{sub}'"
@@ -163,6 +185,18 @@ fn postgres_backend_keeps_its_directory_row_true() {
     tf.assert_plan_empty();
     assert_eq!(current(dir.url(), &rotated, &sub_b).0.status, Status::Ready);
 
+    // Import writes the row.
+    let id = state_str(&tf, a, "id").expect("id");
+    tf.state_rm_ok(a);
+    dir.query(&format!(
+        "DELETE FROM stagesub_directory.tenants WHERE subdomain = '{sub}'"
+    ));
+    tf.import_ok(a, &id);
+    let (imported, _) = current(dir.url(), &rotated, &sub);
+    assert_eq!(imported.status, Status::Ready);
+    assert_eq!(imported.resource_id.as_deref(), Some(id.as_str()));
+    tf.apply_ok();
+
     // Destroy: tombstones without secrets.
     tf.destroy_ok();
     for s in [&sub, &sub_b] {
@@ -183,7 +217,17 @@ fn supabase_backend_seals_pooler_url_and_anon_key() {
     let sub = common::subdomain("dirs");
     let a = "stagesub_orchestra_database.a";
     let tf = terraform();
-    let provider = with_directory(&standin.provider_hcl(), dir.url(), KEY_1);
+    let role = format!("stagesub_app_{}", common::suffix());
+    postgres::query(
+        &postgres::admin_url(),
+        &format!("CREATE ROLE \"{role}\" NOLOGIN"),
+    );
+    let provider = with_directory(&standin.provider_hcl(), dir.url(), KEY_1)
+        .trim_end()
+        .strip_suffix('}')
+        .unwrap()
+        .to_string()
+        + &format!("  directory_reader_role = {}\n}}\n", hcl_string(&role));
     let extra = "  deletion_protection = false\n";
     tf.write_file(
         "main.tf",
@@ -202,6 +246,15 @@ fn supabase_backend_seals_pooler_url_and_anon_key() {
     );
     let anon = secret.anon_key.expect("an anon key");
     assert!(anon.expose().starts_with("eyJ"), "a JWT");
+    // The reader role may call lookup and may not read the table.
+    let grants = dir.query(&format!(
+        "SELECT has_function_privilege('{role}', 'stagesub_directory.lookup(text)', 'EXECUTE'), \
+                has_table_privilege('{role}', 'stagesub_directory.tenants', 'SELECT')"
+    ));
+    assert_eq!(
+        grants,
+        vec![vec![Some("t".to_string()), Some("f".to_string())]]
+    );
 
     // Archive and restore follow.
     tf.write_file(
@@ -225,6 +278,11 @@ fn supabase_backend_seals_pooler_url_and_anon_key() {
         read_row(dir.url(), KEY_1, &sub),
         ReadOutcome::Current(r, None) if r.status == Status::Deleted
     ));
+    drop(dir);
+    postgres::query(
+        &postgres::admin_url(),
+        &format!("DROP ROLE IF EXISTS \"{role}\""),
+    );
 }
 
 #[test]
