@@ -163,6 +163,29 @@ fn postgres_backend_keeps_its_directory_row_true() {
         ReadOutcome::Undecryptable(_)
     ));
 
+    // A row edited by hand (stale values) or a tampered secret (undecryptable) shows in the plan too.
+    for (edit, drift) in [
+        ("plan = 'free'", "stale"),
+        (
+            "secret = set_byte(secret, 20, get_byte(secret, 20) # 1)",
+            "undecryptable",
+        ),
+    ] {
+        dir.query(&format!(
+            "UPDATE stagesub_directory.tenants SET {edit} WHERE subdomain = '{sub}'"
+        ));
+        tf.refresh().assert_success();
+        assert_eq!(
+            state_str(&tf, a, "directory_status").as_deref(),
+            Some(drift)
+        );
+        assert_eq!(actions(&tf, a), serde_json::json!(["update"]), "{drift}");
+        tf.apply_ok();
+        tf.assert_plan_empty();
+        let (record, _) = current(dir.url(), &rotated, &sub);
+        assert_eq!(record.plan.as_deref(), Some("pro"));
+    }
+
     // An unreachable directory fails the apply, naming it without its password; nothing created.
     let down = "postgres://stagesub:dir-password-42@127.0.0.1:1/control";
     tf.write_file(
