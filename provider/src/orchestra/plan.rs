@@ -149,3 +149,48 @@ pub(super) fn protected(prior: &OrchestraModel) -> Diagnostics {
     .at(AttributePath::root(attr::DELETION_PROTECTION))
     .into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(prior_status: Option<&str>, prior_generation: Option<i64>, archived: bool) -> Plan {
+        let mut prior = Value::Object(Default::default());
+        prior.set_attr(attr::ARCHIVED, false);
+        prior.set_attr(attr::DIRECTORY_STATUS, prior_status);
+        prior.set_attr(attr::DIRECTORY_GENERATION, prior_generation);
+        let mut planned = prior.clone();
+        planned.set_attr(attr::ARCHIVED, archived);
+        Plan {
+            prior,
+            config: Value::Object(Default::default()),
+            planned,
+            requires_replace: Vec::new(),
+            private: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_row_in_sync_is_left_alone_any_other_is_written_again() {
+        let mut p = plan(Some("ready"), Some(7), false);
+        plan_directory(&mut p, true);
+        assert_eq!(p.planned, p.prior);
+        for (status, generation, archived) in [
+            (Some("missing"), None, false),
+            (Some("stale_key"), None, false),
+            (Some("ready"), None, false),
+            (Some("ready"), Some(7), true),
+            (None, None, false),
+        ] {
+            let mut p = plan(status, generation, archived);
+            plan_directory(&mut p, true);
+            let want = if archived { "archived" } else { "ready" };
+            assert_eq!(p.planned.str_attr(attr::DIRECTORY_STATUS), Some(want));
+            assert!(p.planned.attr(attr::DIRECTORY_GENERATION).is_unknown());
+        }
+        let mut p = plan(Some("ready"), Some(7), false);
+        plan_directory(&mut p, false);
+        assert!(p.planned.attr(attr::DIRECTORY_STATUS).is_null());
+        assert!(p.planned.attr(attr::DIRECTORY_GENERATION).is_null());
+    }
+}
