@@ -112,6 +112,14 @@ impl Directory {
             .map_err(|e| error(&e))
     }
 
+    /// Sets the status of `subdomain`'s row, keeping its secret (no row: nothing to do).
+    pub async fn mark(&self, subdomain: &str, status: Status) -> Result<Option<i64>, BackendError> {
+        let client = self.client().await?;
+        stagesub_directory::mark(&client, subdomain, status)
+            .await
+            .map_err(|e| error(&e))
+    }
+
     /// Marks `subdomain` deleted, keeping the row without its secret (no row: nothing to do).
     pub async fn tombstone(&self, subdomain: &str) -> Result<Option<i64>, BackendError> {
         let client = self.client().await?;

@@ -2,9 +2,13 @@
 //! a `ready` row whose secret opens with the key; a rename writes it again; a row deleted by hand
 //! shows in the plan and apply repairs it; a key rotation re-encrypts it; an unreachable directory
 //! fails the apply naming it (without its password) and the next apply converges; destroy leaves a
-//! tombstone. A directory URL without keys is a configuration error that shows no value.
+//! tombstone; archive and restore pass through `archived`, `restoring`, `ready`. A directory URL without keys is a configuration error that shows no value.
 
 mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use common::{PgTenants, Standin, orchestra, postgres_provider, state_str, terraform};
 use stagesub_acceptance::{Terraform, hcl_string, postgres};
@@ -289,11 +293,41 @@ fn supabase_backend_seals_pooler_url_and_anon_key() {
     );
     tf.apply_ok();
     assert_eq!(current(dir.url(), KEY_1, &sub).0.status, Status::Archived);
+    // Restore: `restoring` while the project comes back (slowed to 3 s here), then `ready`.
+    standin.set(FaultsPatch {
+        healthy_after_ms: Some(3000),
+        ..FaultsPatch::default()
+    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (stop, url, sub) = (stop.clone(), dir.url().to_string(), sub.clone());
+        std::thread::spawn(move || {
+            let mut seen: Vec<String> = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let rows = postgres::query(
+                    &url,
+                    &format!(
+                        "SELECT status FROM stagesub_directory.tenants WHERE subdomain = '{sub}'"
+                    ),
+                );
+                if let Some(status) = rows.first().and_then(|r| r[0].clone())
+                    && seen.last() != Some(&status)
+                {
+                    seen.push(status);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            seen
+        })
+    };
     tf.write_file(
         "main.tf",
         format!("{provider}\n{}", orchestra("a", &sub, "Sopra", extra)),
     );
     tf.apply_ok();
+    stop.store(true, Ordering::Relaxed);
+    let seen = watcher.join().unwrap();
+    assert_eq!(seen, ["archived", "restoring", "ready"]);
     assert_eq!(current(dir.url(), KEY_1, &sub).0.status, Status::Ready);
 
     tf.destroy_ok();

@@ -101,6 +101,24 @@ impl OrchestraDatabase {
         Ok(())
     }
 
+    /// Before archiving or restoring starts: the row says `archived` (the app stops routing to a
+    /// database about to go away) or `restoring` (not routable yet; `ready` follows when done).
+    pub(super) async fn directory_transition(
+        &self,
+        subdomain: &str,
+        archiving: bool,
+    ) -> Result<(), BackendError> {
+        let status = if archiving {
+            Status::Archived
+        } else {
+            Status::Restoring
+        };
+        match self.shared.directory() {
+            Some(directory) => directory.mark(subdomain, status).await.map(drop),
+            None => Ok(()),
+        }
+    }
+
     /// Marks the row deleted (a tombstone without secret) after the database is gone.
     pub(super) async fn directory_tombstone(&self, subdomain: &str) -> Result<(), BackendError> {
         match self.shared.directory() {

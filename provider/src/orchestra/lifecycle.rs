@@ -160,6 +160,13 @@ impl OrchestraDatabase {
         let directory_password = new_password
             .clone()
             .or_else(|| config.database_password_wo.clone());
+        if old.archived != new.archived
+            && let Err(e) = self
+                .directory_transition(&new.tenant.subdomain, new.archived)
+                .await
+        {
+            return Outcome::failed(None, diag(e));
+        }
         if let Err(e) = backend
             .update(
                 ctx,
