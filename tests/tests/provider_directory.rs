@@ -70,12 +70,20 @@ fn actions(tf: &Terraform, address: &str) -> serde_json::Value {
 
 #[test]
 fn postgres_backend_keeps_its_directory_row_true() {
+    postgres_lifecycle(&terraform());
+}
+
+#[test]
+fn postgres_backend_keeps_its_directory_row_true_on_terraform_1_0() {
+    postgres_lifecycle(&common::terraform_1_0());
+}
+
+fn postgres_lifecycle(tf: &Terraform) {
     let dir = postgres::TestDatabase::create("stagesub_dir");
     let sub = common::subdomain("dira");
     let sub_b = common::subdomain("dirb");
     let _cleanup = PgTenants::new(&[&sub, &sub_b]);
     let a = "stagesub_orchestra_database.a";
-    let tf = terraform();
     let provider = |url: &str, keys: &str| with_directory(&postgres_provider(), url, keys);
     let extra = "  plan = \"pro\"\n  deletion_protection = false\n";
     let config = |provider: String, name: &str, b: bool| {
@@ -100,7 +108,7 @@ fn postgres_backend_keeps_its_directory_row_true() {
     assert_eq!(record.key_id.as_deref(), Some("72cd6e84"));
     assert_eq!(
         Some(secret.database_url.expose().to_string()),
-        state_str(&tf, a, "database_url")
+        state_str(tf, a, "database_url")
     );
     assert!(secret.pooler_url.is_none() && secret.anon_key.is_none());
     let first_generation = record.generation;
@@ -141,7 +149,7 @@ fn postgres_backend_keeps_its_directory_row_true() {
     dir.query(&format!(
         "DELETE FROM stagesub_directory.tenants WHERE subdomain = '{sub}'"
     ));
-    assert_eq!(actions(&tf, a), serde_json::json!(["update"]));
+    assert_eq!(actions(tf, a), serde_json::json!(["update"]));
     tf.apply_ok();
     tf.assert_plan_empty();
     assert_eq!(current(dir.url(), KEY_1, &sub).0.status, Status::Ready);
@@ -156,7 +164,7 @@ fn postgres_backend_keeps_its_directory_row_true() {
         read_row(dir.url(), &rotated, &sub),
         ReadOutcome::StaleKey(..)
     ));
-    assert_eq!(actions(&tf, a), serde_json::json!(["update"]));
+    assert_eq!(actions(tf, a), serde_json::json!(["update"]));
     tf.apply_ok();
     tf.assert_plan_empty();
     let (record, _) = current(dir.url(), &rotated, &sub);
@@ -179,11 +187,8 @@ fn postgres_backend_keeps_its_directory_row_true() {
             "UPDATE stagesub_directory.tenants SET {edit} WHERE subdomain = '{sub}'"
         ));
         tf.refresh().assert_success();
-        assert_eq!(
-            state_str(&tf, a, "directory_status").as_deref(),
-            Some(drift)
-        );
-        assert_eq!(actions(&tf, a), serde_json::json!(["update"]), "{drift}");
+        assert_eq!(state_str(tf, a, "directory_status").as_deref(), Some(drift));
+        assert_eq!(actions(tf, a), serde_json::json!(["update"]), "{drift}");
         tf.apply_ok();
         tf.assert_plan_empty();
         let (record, _) = current(dir.url(), &rotated, &sub);
@@ -213,7 +218,7 @@ fn postgres_backend_keeps_its_directory_row_true() {
     assert_eq!(current(dir.url(), &rotated, &sub_b).0.status, Status::Ready);
 
     // Import writes the row.
-    let id = state_str(&tf, a, "id").expect("id");
+    let id = state_str(tf, a, "id").expect("id");
     tf.state_rm_ok(a);
     dir.query(&format!(
         "DELETE FROM stagesub_directory.tenants WHERE subdomain = '{sub}'"
@@ -243,7 +248,7 @@ fn supabase_backend_seals_pooler_url_and_anon_key() {
     let standin = Standin::start(FaultsPatch::default());
     let sub = common::subdomain("dirs");
     let a = "stagesub_orchestra_database.a";
-    let tf = terraform();
+    let tf = &terraform();
     let role = format!("stagesub_app_{}", common::suffix());
     postgres::query(
         &postgres::admin_url(),
@@ -265,11 +270,11 @@ fn supabase_backend_seals_pooler_url_and_anon_key() {
     let (record, secret) = current(dir.url(), KEY_1, &sub);
     assert_eq!(record.status, Status::Ready);
     assert_eq!(record.backend, "supabase");
-    assert_eq!(record.resource_id, state_str(&tf, a, "id"));
-    assert_eq!(record.api_url, state_str(&tf, a, "api_url"));
+    assert_eq!(record.resource_id, state_str(tf, a, "id"));
+    assert_eq!(record.api_url, state_str(tf, a, "api_url"));
     assert_eq!(
         secret.pooler_url.as_ref().map(|s| s.expose().to_string()),
-        state_str(&tf, a, "pooler_url")
+        state_str(tf, a, "pooler_url")
     );
     let anon = secret.anon_key.expect("an anon key");
     assert!(anon.expose().starts_with("eyJ"), "a JWT");
