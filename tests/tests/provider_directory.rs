@@ -382,3 +382,45 @@ fn a_directory_url_without_usable_keys_is_a_configuration_error() {
         "{text}"
     );
 }
+
+#[test]
+fn a_write_only_password_is_sealed_but_never_stored() {
+    let dir = postgres::TestDatabase::create("stagesub_dir");
+    let sub = common::subdomain("dirw");
+    let _cleanup = PgTenants::new(&[&sub]);
+    let a = "stagesub_orchestra_database.a";
+    let tf = &terraform();
+    let provider = with_directory(&postgres_provider(), dir.url(), KEY_1);
+    let resource = |password: &str, version: u32| {
+        orchestra(
+            "a",
+            &sub,
+            "Write Only",
+            &format!(
+                "  deletion_protection = false\n  database_password_wo = {}\n  database_password_wo_version = {version}\n",
+                hcl_string(password)
+            ),
+        )
+    };
+    tf.write_file(
+        "main.tf",
+        format!("{provider}\n{}", resource("write-only-pw-0001", 1)),
+    );
+    tf.apply_ok();
+    tf.assert_plan_empty();
+    let (_, secret) = current(dir.url(), KEY_1, &sub);
+    assert!(secret.database_url.expose().contains("write-only-pw-0001"));
+    let state_url = state_str(tf, a, "database_url").expect("database_url");
+    assert!(!state_url.contains("write-only-pw-0001"), "{state_url}");
+
+    // A new version rotates the password and the sealed URL with it.
+    tf.write_file(
+        "main.tf",
+        format!("{provider}\n{}", resource("write-only-pw-0002", 2)),
+    );
+    tf.apply_ok();
+    tf.assert_plan_empty();
+    let (_, secret) = current(dir.url(), KEY_1, &sub);
+    assert!(secret.database_url.expose().contains("write-only-pw-0002"));
+    tf.destroy_ok();
+}
