@@ -9,10 +9,13 @@ terraform {
 # Supabase backend: one Supabase project per orchestra. Every attribute can
 # also come from the environment (SUPABASE_ACCESS_TOKEN,
 # SUPABASE_ORGANIZATION_SLUG, ...); keep the token out of the configuration.
+# The tenant directory the app reads comes from STAGESUB_DIRECTORY_URL and
+# STAGESUB_DIRECTORY_KEYS (both secrets); the app's role may call its lookup.
 provider "stagesub" {
-  backend           = "supabase"
-  organization_slug = "my-orchestra-saas"
-  default_region    = "eu-central-1"
+  backend               = "supabase"
+  organization_slug     = "my-orchestra-saas"
+  default_region        = "eu-central-1"
+  directory_reader_role = "orchestra_app"
 }
 
 # Postgres backend: one database per orchestra on a server you own. The admin

@@ -10,6 +10,7 @@ use crate::Secret;
 use crate::backend::postgres::PostgresBackend;
 use crate::backend::supabase::SupabaseBackend;
 use crate::backend::{Backend, BackendError};
+use crate::directory::Directory;
 
 /// Region used when neither the resource nor the provider sets one.
 pub const DEFAULT_REGION: &str = "eu-central-1";
@@ -25,7 +26,10 @@ pub fn schema() -> Schema {
         .attribute(Attribute::string("postgres_url").optional().sensitive().description("Admin connection URL of the server for the `postgres` backend, e.g. `postgres://admin:secret@db.example.com:5432/postgres?sslmode=require`. Env `STAGESUB_POSTGRES_URL`."))
         .attribute(Attribute::string("default_region").optional().description("Region for resources that set none. Env `STAGESUB_DEFAULT_REGION`. Default `eu-central-1`."))
         .attribute(Attribute::string("database_ca_cert").optional().description("PEM of the CA that signs the database servers' certificates (Supabase's own CA, from the project's database settings). When set, database connections verify the server; otherwise they are encrypted without verification. Env `STAGESUB_DATABASE_CA_CERT`."))
-        .attribute(Attribute::bool("refresh_migrations").optional().description("Read each database's migration history on refresh, so out-of-band changes show as drift (one query per database). Env `STAGESUB_REFRESH_MIGRATIONS`. Default `true`; turn off for very large fleets."));
+        .attribute(Attribute::bool("refresh_migrations").optional().description("Read each database's migration history on refresh, so out-of-band changes show as drift (one query per database). Env `STAGESUB_REFRESH_MIGRATIONS`. Default `true`; turn off for very large fleets."))
+        .attribute(Attribute::string("directory_url").optional().sensitive().description("Postgres holding the tenant directory (schema `stagesub_directory`, created and upgraded by the provider) that the app reads to route a subdomain to its database; needs `directory_keys`. Env `STAGESUB_DIRECTORY_URL`. Unset: no directory is kept."))
+        .attribute(Attribute::string("directory_keys").optional().sensitive().description("Comma-separated base64 32-byte AES-256-GCM keys sealing each tenant's connection secret in the directory; the first encrypts, all decrypt (rotation: put the new key first, apply, then drop the old one). Env `STAGESUB_DIRECTORY_KEYS`."))
+        .attribute(Attribute::string("directory_reader_role").optional().description("Existing role granted EXECUTE on `stagesub_directory.lookup(subdomain)` (and nothing else): the app's role. Env `STAGESUB_DIRECTORY_READER_ROLE`."));
     Schema { version: 0, block }
 }
 
@@ -41,6 +45,7 @@ struct Configured {
     default_region: String,
     tls: TlsOptions,
     refresh_migrations: bool,
+    directory: Option<Arc<Directory>>,
 }
 
 fn setting(config: &Value, attr: &str, env: &str) -> Option<String> {
@@ -77,6 +82,11 @@ impl Shared {
         self.configured.get().is_none_or(|c| c.refresh_migrations)
     }
 
+    /// The tenant directory, when `directory_url` is set.
+    pub fn directory(&self) -> Option<Arc<Directory>> {
+        self.configured.get().and_then(|c| c.directory.clone())
+    }
+
     /// Reads the configuration (attributes, then environment) and builds the backend.
     pub fn configure(&self, config: &Value) -> Diagnostics {
         let mut d = Diagnostics::default();
@@ -109,6 +119,13 @@ impl Shared {
             .unwrap_or(true);
         let default_region = setting(config, "default_region", "STAGESUB_DEFAULT_REGION")
             .unwrap_or_else(|| DEFAULT_REGION.into());
+        let directory = match directory(config) {
+            Ok(directory) => directory,
+            Err(e) => {
+                d.push(e);
+                return d;
+            }
+        };
         let backend: Arc<dyn Backend> = match kind.as_deref() {
             Some("supabase") => {
                 let Some(token) = token else {
@@ -166,9 +183,54 @@ impl Shared {
             default_region,
             tls,
             refresh_migrations,
+            directory,
         });
         d
     }
+}
+
+/// The tenant directory settings: none without a URL; a URL needs usable keys. Diagnostics name
+/// the attribute and its variable, never a value.
+fn directory(config: &Value) -> Result<Option<Arc<Directory>>, Diagnostic> {
+    let url = setting(config, "directory_url", "STAGESUB_DIRECTORY_URL").map(Secret::from);
+    let keys = setting(config, "directory_keys", "STAGESUB_DIRECTORY_KEYS").map(Secret::from);
+    let role = setting(
+        config,
+        "directory_reader_role",
+        "STAGESUB_DIRECTORY_READER_ROLE",
+    );
+    let Some(url) = url else {
+        if keys.is_some() || role.is_some() {
+            let attr = if keys.is_some() {
+                "directory_keys"
+            } else {
+                "directory_reader_role"
+            };
+            return Err(Diagnostic::error("Missing directory_url", format!("{attr} is set, but directory_url (STAGESUB_DIRECTORY_URL) is not: set the tenant directory's Postgres URL too, or unset {attr}.")).at(AttributePath::root("directory_url")));
+        }
+        return Ok(None);
+    };
+    if let Err(e) = url::Url::parse(url.expose())
+        .map_err(|e| e.to_string())
+        .and_then(|u| {
+            matches!(u.scheme(), "postgres" | "postgresql")
+                .then_some(())
+                .ok_or_else(|| format!("the scheme is {:?}", u.scheme()))
+        })
+    {
+        return Err(Diagnostic::error("Invalid directory_url", format!("directory_url (STAGESUB_DIRECTORY_URL) is not a postgres:// URL ({e}); give a URL such as postgres://stagesub:secret@control.example.com:5432/app.")).at(AttributePath::root("directory_url")));
+    }
+    let Some(keys) = keys else {
+        return Err(Diagnostic::error("Missing directory_keys", "directory_url is set, but directory_keys (STAGESUB_DIRECTORY_KEYS) is not: give one or more comma-separated base64 keys of 32 bytes (`openssl rand -base64 32`); the first encrypts, all decrypt.").at(AttributePath::root("directory_keys")));
+    };
+    let keys = stagesub_directory::DirectoryKeys::parse(keys.expose()).map_err(|e| {
+        Diagnostic::error(
+            "Invalid directory_keys",
+            format!("directory_keys (STAGESUB_DIRECTORY_KEYS): {e}"),
+        )
+        .at(AttributePath::root("directory_keys"))
+    })?;
+    Ok(Some(Arc::new(Directory::new(url, keys, role))))
 }
 
 #[cfg(test)]
@@ -199,5 +261,65 @@ mod tests {
         assert!(!shared.configure(&config).has_errors());
         let printed = format!("{shared:?}");
         assert!(!printed.contains("0123456789abcdef"), "{printed}");
+    }
+
+    fn postgres_config(directory: &[(&str, &str)]) -> Value {
+        let mut config = Value::Object(Default::default());
+        config.set_attr("backend", "postgres");
+        config.set_attr(
+            "postgres_url",
+            "postgres://admin@db.example.org:5432/postgres",
+        );
+        for (k, v) in directory {
+            config.set_attr(k, *v);
+        }
+        config
+    }
+
+    #[test]
+    fn a_directory_needs_a_url_and_usable_keys_and_errors_show_no_value() {
+        let url = "postgres://dir:dir-secret-77@control.example.org:5432/app";
+        let key = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+        let cases: [(&[(&str, &str)], &str); 4] = [
+            (&[("directory_url", url)], "STAGESUB_DIRECTORY_KEYS"),
+            (
+                &[("directory_url", url), ("directory_keys", "c2hvcnQ=")],
+                "exactly 32 bytes",
+            ),
+            (&[("directory_keys", key)], "STAGESUB_DIRECTORY_URL"),
+            (
+                &[
+                    ("directory_url", "mysql://dir:dir-secret-77@h/x"),
+                    ("directory_keys", key),
+                ],
+                "postgres://",
+            ),
+        ];
+        for (attrs, needle) in cases {
+            let d = Shared::default().configure(&postgres_config(attrs));
+            let printed = format!("{d:?}");
+            assert!(
+                d.has_errors() && printed.contains(needle),
+                "{needle}: {printed}"
+            );
+            assert!(
+                !printed.contains("dir-secret-77") && !printed.contains("c2hvcnQ"),
+                "{printed}"
+            );
+        }
+        let shared = Shared::default();
+        let config = postgres_config(&[
+            ("directory_url", url),
+            ("directory_keys", key),
+            ("directory_reader_role", "orchestra_app"),
+        ]);
+        assert!(!shared.configure(&config).has_errors());
+        assert!(shared.directory().is_some());
+        let printed = format!("{shared:?}");
+        assert!(printed.contains("control.example.org"), "{printed}");
+        assert!(
+            !printed.contains("dir-secret-77") && !printed.contains(key),
+            "{printed}"
+        );
     }
 }

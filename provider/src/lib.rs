@@ -4,6 +4,7 @@
 //! - [`backend`]: where databases live: [`backend::supabase`] (Management API) or
 //!   [`backend::postgres`] (a server the operator owns).
 //! - [`orchestra`]: resource and data source `stagesub_orchestra_database`, with its typed model.
+//! - [`directory`]: the tenant directory the app reads (crate `stagesub-directory`), kept row by row.
 //! - [`tenant_db`]: migrations, seed and history inside a tenant database (via `stagesub-migrate`).
 //! - [`Secret`]: tokens, passwords and URLs with credentials, never printed.
 //!
@@ -11,6 +12,7 @@
 
 pub mod backend;
 pub mod config;
+pub mod directory;
 pub mod orchestra;
 pub mod tenant_db;
 

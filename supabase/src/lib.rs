@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+mod api_keys;
 mod backoff;
 mod cache;
 mod client;
@@ -48,6 +49,7 @@ mod status;
 mod transport;
 mod wait;
 
+pub use api_keys::ApiKey;
 pub use backoff::BackoffPolicy;
 pub use cache::ProjectCache;
 pub use client::Client;

@@ -124,7 +124,7 @@ impl Client {
         decode(&call, &bytes)
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         project_ref: &str,
         tail: &[&str],

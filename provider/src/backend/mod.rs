@@ -150,6 +150,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         None
     }
 
+    /// The key an app uses for the backend's API (Supabase: the project's `anon` key from
+    /// `GET /v1/projects/{ref}/api-keys`); `None` where the backend has none.
+    async fn anon_key(&self, _id: &str) -> Result<Option<Secret>, BackendError> {
+        Ok(None)
+    }
+
     /// Where migrations and seed run.
     fn session_target(
         &self,

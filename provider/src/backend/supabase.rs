@@ -308,6 +308,13 @@ impl Backend for SupabaseBackend {
         self.read_full(id).await
     }
 
+    async fn anon_key(&self, id: &str) -> Result<Option<Secret>, BackendError> {
+        self.client
+            .anon_key(id)
+            .await
+            .map_err(|e| api("Cannot read the project's API keys", e))
+    }
+
     async fn recorded_tenant(&self, db: &Database, tls: &TlsOptions) -> Option<Tenant> {
         match self.read_tenant_values(db, tls).await {
             Ok(Some(values)) => Some(values),

@@ -52,6 +52,9 @@ impl OrchestraDatabase {
                 .map(|h| h.names)
                 .unwrap_or_default(),
         );
-        Outcome::ok(state.to_value())
+        match self.directory_settle(&*backend, &mut state, None).await {
+            Ok(()) => Outcome::ok(state.to_value()),
+            Err(e) => Outcome::failed(Some(state.to_value()), diag(e)),
+        }
     }
 }

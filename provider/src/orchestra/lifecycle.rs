@@ -69,6 +69,11 @@ impl OrchestraDatabase {
             Ok(None) => {}
             Err(e) => return Outcome::failed(None, diag(e)),
         }
+        let directory_started = Instant::now();
+        if let Err(e) = self.directory_provisioning(&*backend, &planned).await {
+            return Outcome::failed(None, diag(e));
+        }
+        let provisioning_time = directory_started.elapsed();
         let write_only = config.database_password_wo.clone();
         let password = write_only
             .clone()
@@ -107,10 +112,30 @@ impl OrchestraDatabase {
             Err(e) => Err(e),
         };
         match migrated {
-            Ok(names) => {
-                state.applied_migrations = Some(names);
-                Outcome::ok(state.to_value())
+            Ok(names) => state.applied_migrations = Some(names),
+            Err(e) => {
+                state.directory_status = Some("provisioning".into());
+                state.directory_generation = None;
+                return Outcome::failed(Some(state.to_value()), diag(e));
             }
+        }
+        let settle_started = Instant::now();
+        let settled = self
+            .directory_settle(&*backend, &mut state, Some(&password))
+            .await;
+        if self.shared.directory().is_some() {
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            let settle_time = settle_started.elapsed();
+            tracing::info!(
+                "tenant directory: the create of {} spent {:.2} ms on the directory (provisioning row {:.2} ms, ready row {:.2} ms)",
+                spec.tenant.subdomain,
+                ms(provisioning_time + settle_time),
+                ms(provisioning_time),
+                ms(settle_time)
+            );
+        }
+        match settled {
+            Ok(()) => Outcome::ok(state.to_value()),
             Err(e) => Outcome::failed(Some(state.to_value()), diag(e)),
         }
     }
@@ -132,6 +157,16 @@ impl OrchestraDatabase {
         let deadline = Instant::now() + planned.timeout("update", UPDATE_TIMEOUT);
         let mut state = planned;
         let new_password = choose_password(prior, &mut state, config);
+        let directory_password = new_password
+            .clone()
+            .or_else(|| config.database_password_wo.clone());
+        if old.archived != new.archived
+            && let Err(e) = self
+                .directory_transition(&new.tenant.subdomain, new.archived)
+                .await
+        {
+            return Outcome::failed(None, diag(e));
+        }
         if let Err(e) = backend
             .update(
                 ctx,
@@ -186,10 +221,18 @@ impl OrchestraDatabase {
                 state
                     .applied_migrations
                     .clone_from(&prior.applied_migrations);
+                state.directory_status = Some("stale".into());
+                state.directory_generation = None;
                 return Outcome::failed(Some(state.to_value()), diag(e));
             }
         }
-        Outcome::ok(state.to_value())
+        match self
+            .directory_settle(&*backend, &mut state, directory_password.as_ref())
+            .await
+        {
+            Ok(()) => Outcome::ok(state.to_value()),
+            Err(e) => Outcome::failed(Some(state.to_value()), diag(e)),
+        }
     }
 
     /// Migrations and seed after an update; `None` when nothing ran (no SQL and the session could
@@ -238,7 +281,17 @@ impl OrchestraDatabase {
         };
         let deadline = Instant::now() + prior.timeout("delete", DELETE_TIMEOUT);
         let id = prior.id.as_deref().unwrap_or_default();
-        match backend.delete(ctx, id, deadline).await {
+        // The directory first answers, so the database is not gone with its row left `ready`.
+        if let Err(e) = self.directory_reachable().await {
+            return diag(e);
+        }
+        if let Err(e) = backend.delete(ctx, id, deadline).await {
+            return diag(e);
+        }
+        match self
+            .directory_tombstone(prior.subdomain.as_deref().unwrap_or_default())
+            .await
+        {
             Ok(()) => Diagnostics::default(),
             Err(e) => diag(e),
         }

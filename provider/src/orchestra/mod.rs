@@ -8,9 +8,11 @@
 //! - `lifecycle`: create, update (as named steps), delete.
 //! - `state`: refresh (drift, migration history) and the note it leaves for the plan.
 //! - `import`: `terraform import`.
+//! - `directory_row`: the resource's row in the tenant directory, written and checked.
 //! - [`data_source`]: the data source that looks a database up by subdomain or id.
 
 pub mod data_source;
+mod directory_row;
 mod import;
 mod lifecycle;
 pub mod model;
@@ -64,7 +66,11 @@ impl Resource for OrchestraDatabase {
     }
 
     async fn modify_plan(&self, _ctx: &Context, plan: &mut Plan) -> Diagnostics {
-        plan::modify(plan, || self.shared.default_region())
+        plan::modify(
+            plan,
+            || self.shared.default_region(),
+            self.shared.directory().is_some(),
+        )
     }
 
     async fn plan_destroy(&self, prior: &Value) -> Diagnostics {

@@ -44,6 +44,8 @@ pub(crate) mod attr {
     pub(crate) const POOLER_URL: &str = "pooler_url";
     pub(crate) const API_URL: &str = "api_url";
     pub(crate) const APPLIED_MIGRATIONS: &str = "applied_migrations";
+    pub(crate) const DIRECTORY_STATUS: &str = "directory_status";
+    pub(crate) const DIRECTORY_GENERATION: &str = "directory_generation";
     pub(crate) const TIMEOUTS: &str = "timeouts";
 }
 
@@ -109,6 +111,11 @@ pub struct OrchestraModel {
     pub api_url: Option<String>,
     /// `applied_migrations`.
     pub applied_migrations: Option<Vec<String>>,
+    /// `directory_status`: the directory row's status when it matches, else why it must be
+    /// written again (`missing`, `stale`, `stale_key`, `undecryptable`).
+    pub directory_status: Option<String>,
+    /// `directory_generation`: the row's generation when it matches.
+    pub directory_generation: Option<i64>,
     /// The `timeouts` block, as given.
     pub timeouts: Value,
 }
@@ -168,6 +175,8 @@ impl OrchestraModel {
             pooler_url: secret(v, attr::POOLER_URL),
             api_url: string(v, attr::API_URL),
             applied_migrations: strings(v, attr::APPLIED_MIGRATIONS),
+            directory_status: string(v, attr::DIRECTORY_STATUS),
+            directory_generation: v.attr(attr::DIRECTORY_GENERATION).as_i64(),
             timeouts: v.attr(attr::TIMEOUTS).clone(),
         }
     }
@@ -175,7 +184,7 @@ impl OrchestraModel {
     /// The state value: every attribute of the schema, none unknown.
     pub fn to_value(&self) -> Value {
         let list = |l: &Option<Vec<String>>| l.clone().map_or(Value::Null, Value::string_list);
-        let pairs: [(&str, Value); 27] = [
+        let pairs: [(&str, Value); 29] = [
             (attr::SUBDOMAIN, self.subdomain.clone().into()),
             (attr::ORCHESTRA_NAME, self.orchestra_name.clone().into()),
             (attr::CONTACT_EMAIL, self.contact_email.clone().into()),
@@ -210,6 +219,8 @@ impl OrchestraModel {
             (attr::POOLER_URL, exposed(&self.pooler_url)),
             (attr::API_URL, self.api_url.clone().into()),
             (attr::APPLIED_MIGRATIONS, list(&self.applied_migrations)),
+            (attr::DIRECTORY_STATUS, self.directory_status.clone().into()),
+            (attr::DIRECTORY_GENERATION, self.directory_generation.into()),
             (attr::TIMEOUTS, self.timeouts.clone()),
         ];
         Value::Object(
@@ -344,7 +355,7 @@ mod tests {
     fn round_trips_a_state() {
         let v = state();
         assert_eq!(OrchestraModel::from_value(&v).to_value(), v);
-        assert_eq!(v.as_object().map(BTreeMap::len), Some(27));
+        assert_eq!(v.as_object().map(BTreeMap::len), Some(29));
         assert_eq!(
             v.str_attr(attr::POOLER_URL),
             Some(

@@ -34,8 +34,13 @@ pub(super) fn validate(config: &Value) -> Diagnostics {
     d
 }
 
-/// Refines the framework's plan; `default_region` is the provider's.
-pub(super) fn modify(plan: &mut Plan, default_region: impl FnOnce() -> String) -> Diagnostics {
+/// Refines the framework's plan; `default_region` is the provider's, `directory` whether it keeps
+/// a tenant directory.
+pub(super) fn modify(
+    plan: &mut Plan,
+    default_region: impl FnOnce() -> String,
+    directory: bool,
+) -> Diagnostics {
     // The prior state holds no unknowns; configuration and plan may, so they are read raw.
     let prior = OrchestraModel::from_value(&plan.prior);
     let mut d = Diagnostics::default();
@@ -53,7 +58,32 @@ pub(super) fn modify(plan: &mut Plan, default_region: impl FnOnce() -> String) -
     let planned_applied = pending_migrations(plan, &prior, &mut d);
     plan.planned
         .set_attr(attr::APPLIED_MIGRATIONS, planned_applied);
+    plan_directory(plan, directory);
     d
+}
+
+/// The directory row after apply: `ready` (or `archived`) with a new generation whenever the
+/// resource changes or refresh found the row wrong; untouched otherwise. Without a directory both
+/// attributes are null.
+fn plan_directory(plan: &mut Plan, directory: bool) {
+    let (status, generation) = (attr::DIRECTORY_STATUS, attr::DIRECTORY_GENERATION);
+    if !directory {
+        plan.planned.set_attr(status, Value::Null);
+        plan.planned.set_attr(generation, Value::Null);
+        return;
+    }
+    let expected: Value = match plan.planned.attr(attr::ARCHIVED) {
+        Value::Bool(true) => "archived".into(),
+        Value::Bool(false) => "ready".into(),
+        _ => Value::Unknown,
+    };
+    if plan.is_create()
+        || plan.planned.attr(status) != &expected
+        || plan.prior.attr(generation).is_null()
+    {
+        plan.planned.set_attr(status, expected);
+        plan.planned.set_attr(generation, Value::Unknown);
+    }
 }
 
 /// Connection details only change with the password; status only with `archived`.
@@ -118,4 +148,49 @@ pub(super) fn protected(prior: &OrchestraModel) -> Diagnostics {
     )
     .at(AttributePath::root(attr::DELETION_PROTECTION))
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(prior_status: Option<&str>, prior_generation: Option<i64>, archived: bool) -> Plan {
+        let mut prior = Value::Object(Default::default());
+        prior.set_attr(attr::ARCHIVED, false);
+        prior.set_attr(attr::DIRECTORY_STATUS, prior_status);
+        prior.set_attr(attr::DIRECTORY_GENERATION, prior_generation);
+        let mut planned = prior.clone();
+        planned.set_attr(attr::ARCHIVED, archived);
+        Plan {
+            prior,
+            config: Value::Object(Default::default()),
+            planned,
+            requires_replace: Vec::new(),
+            private: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_row_in_sync_is_left_alone_any_other_is_written_again() {
+        let mut p = plan(Some("ready"), Some(7), false);
+        plan_directory(&mut p, true);
+        assert_eq!(p.planned, p.prior);
+        for (status, generation, archived) in [
+            (Some("missing"), None, false),
+            (Some("stale_key"), None, false),
+            (Some("ready"), None, false),
+            (Some("ready"), Some(7), true),
+            (None, None, false),
+        ] {
+            let mut p = plan(status, generation, archived);
+            plan_directory(&mut p, true);
+            let want = if archived { "archived" } else { "ready" };
+            assert_eq!(p.planned.str_attr(attr::DIRECTORY_STATUS), Some(want));
+            assert!(p.planned.attr(attr::DIRECTORY_GENERATION).is_unknown());
+        }
+        let mut p = plan(Some("ready"), Some(7), false);
+        plan_directory(&mut p, false);
+        assert!(p.planned.attr(attr::DIRECTORY_STATUS).is_null());
+        assert!(p.planned.attr(attr::DIRECTORY_GENERATION).is_null());
+    }
 }

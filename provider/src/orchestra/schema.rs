@@ -65,6 +65,10 @@ pub fn schema() -> Schema {
         .attribute(Attribute::string("pooler_url").computed().sensitive().description("Supabase only: transaction-mode pooler URL (port 6543; no prepared statements)."))
         .attribute(Attribute::new("applied_migrations", Type::list(Type::String)).computed()
             .description("Names of the applied migrations, in order. Pending ones show in the plan."))
+        .attribute(Attribute::string("directory_status").computed()
+            .description("The tenant directory row (when the provider has `directory_url`): its status (`ready`, `archived`, ...) when it says what this resource says; `missing`, `stale`, `stale_key` (sealed with an older key) or `undecryptable` when refresh found it wrong, which plans an update that writes it again."))
+        .attribute(Attribute::number("directory_generation").computed()
+            .description("The directory row's generation when it matches (grows with every write)."))
         .block(timeouts::block(&["create", "update", "delete"], "create 15m, update 15m, delete 10m"));
     let block = shared_computed().into_iter().fold(block, |block, a| {
         let a = if a.name == "status" {

@@ -153,6 +153,9 @@ impl OrchestraDatabase {
             private = HistoryNote::from_history(&history).to_private();
             new.applied_migrations = Some(history.names);
         }
+        if let Err(e) = self.directory_check(&*backend, &mut new).await {
+            return failed(diag(e));
+        }
         Outcome {
             state: Some(new.to_value()),
             private,

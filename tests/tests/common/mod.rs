@@ -78,6 +78,9 @@ pub fn with_provider(tf: Terraform) -> Terraform {
     .without_env("SUPABASE_API_URL")
     .without_env("STAGESUB_POSTGRES_URL")
     .without_env("STAGESUB_BACKEND")
+    .without_env("STAGESUB_DIRECTORY_URL")
+    .without_env("STAGESUB_DIRECTORY_KEYS")
+    .without_env("STAGESUB_DIRECTORY_READER_ROLE")
 }
 
 /// Provider block for the `postgres` backend on the test server.

@@ -1,6 +1,7 @@
 //! The HTTP surface: `/v1` (the Management API subset) behind auth, rate limit and fault injection, and
 //! `/_standin` (test controls, no auth).
 
+mod api_keys;
 mod create_body;
 mod gate;
 mod lifecycle;
@@ -34,6 +35,7 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
             get(projects::get_one).delete(projects::delete),
         )
         .route("/v1/projects/{ref}/health", get(lifecycle::health))
+        .route("/v1/projects/{ref}/api-keys", get(api_keys::list))
         .route("/v1/projects/{ref}/pause", post(lifecycle::pause))
         .route("/v1/projects/{ref}/restore", post(lifecycle::restore))
         .route(
