@@ -70,7 +70,7 @@ impl Directory {
 
     /// The URL with its password replaced by `***`.
     pub fn redacted_url(&self) -> String {
-        stagesub_migrate::redact_url(self.url.expose())
+        stagesub_pgconn::redact_url(self.url.expose())
     }
 
     /// The keys.
