@@ -45,6 +45,11 @@ pub fn verify(header: Option<&str>, body: &[u8], secrets: &[String]) -> Result<(
         return Err(SignatureError::Malformed);
     }
     let body = std::str::from_utf8(body).map_err(|_| SignatureError::NotText)?;
+    // The library computes `now - t` unchecked, which overflows (a panic with overflow checks) for `t`
+    // near i64::MIN; a `t` billions of years ago is stale whatever the signature says.
+    if signed_at(header).is_some_and(|t| t < i64::MIN / 2) {
+        return Err(SignatureError::Stale);
+    }
     let mut best = SignatureError::Mismatch;
     for secret in secrets {
         match Webhook::construct_event(body, header, secret) {
@@ -56,6 +61,15 @@ pub fn verify(header: Option<&str>, body: &[u8], secrets: &[String]) -> Result<(
         }
     }
     Err(best)
+}
+
+/// The timestamp the library checks: the value of the last `t=` part, when it is an integer.
+fn signed_at(header: &str) -> Option<i64> {
+    header
+        .rsplit(',')
+        .filter_map(|part| part.split_once('='))
+        .find(|(key, _)| *key == "t")
+        .and_then(|(_, value)| value.parse().ok())
 }
 
 /// Signs `body` the way Stripe does, at unix time `t` (for tests, the benchmark and local debugging).
@@ -106,5 +120,20 @@ mod tests {
             verify(Some("t=1"), EVENT.as_bytes(), &secrets),
             Err(SignatureError::Malformed)
         );
+    }
+
+    /// Found by fuzz target `signature_header`: a genuine signature with `t=-9223372036854775808`
+    /// made the library's `now - t` overflow (a panic with overflow checks, as in tests and fuzzing).
+    #[test]
+    fn extreme_timestamps_are_stale_not_a_panic() {
+        let secrets = vec!["whsec_new".to_owned()];
+        for t in [i64::MIN, i64::MIN + 1, i64::MIN + 1000, i64::MAX] {
+            let header = sign(EVENT.as_bytes(), "whsec_new", t);
+            assert_eq!(
+                verify(Some(&header), EVENT.as_bytes(), &secrets),
+                Err(SignatureError::Stale),
+                "{header}"
+            );
+        }
     }
 }
