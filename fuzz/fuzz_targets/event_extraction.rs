@@ -20,21 +20,41 @@ fn check_values(values: &TenantValues, object: &Value) {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
         "subdomain {sub:?}"
     );
-    assert!(!sub.starts_with('-') && !sub.ends_with('-'), "subdomain {sub:?}");
+    assert!(
+        !sub.starts_with('-') && !sub.ends_with('-'),
+        "subdomain {sub:?}"
+    );
     let name = &v.orchestra_name;
     assert!((1..=256).contains(&name.chars().count()), "name {name:?}");
-    assert!(!name.trim().is_empty() && !name.chars().any(char::is_control), "name {name:?}");
+    assert!(
+        !name.trim().is_empty() && !name.chars().any(char::is_control),
+        "name {name:?}"
+    );
     if let Some(email) = &v.contact_email {
         assert!(email.len() <= 254 && email.contains('@'), "email {email:?}");
-        assert!(!email.chars().any(|c| c.is_control() || c.is_whitespace()), "email {email:?}");
+        assert!(
+            !email.chars().any(|c| c.is_control() || c.is_whitespace()),
+            "email {email:?}"
+        );
     }
     // Values are the body's strings, unchanged.
-    assert_eq!(object.pointer("/metadata/subdomain").and_then(Value::as_str), Some(sub.as_str()));
+    assert_eq!(
+        object
+            .pointer("/metadata/subdomain")
+            .and_then(Value::as_str),
+        Some(sub.as_str())
+    );
     if let Some(plan) = &v.plan {
-        assert_eq!(object.pointer("/metadata/plan").and_then(Value::as_str), Some(plan.as_str()));
+        assert_eq!(
+            object.pointer("/metadata/plan").and_then(Value::as_str),
+            Some(plan.as_str())
+        );
     }
     if let Some(region) = &v.region {
-        assert_eq!(object.pointer("/metadata/region").and_then(Value::as_str), Some(region.as_str()));
+        assert_eq!(
+            object.pointer("/metadata/region").and_then(Value::as_str),
+            Some(region.as_str())
+        );
     }
 }
 
@@ -42,9 +62,19 @@ fuzz_target!(|body: &[u8]| {
     let Ok(event) = parse_envelope(body) else {
         return;
     };
-    assert!(event.id.starts_with("evt_") && event.id.len() <= 255, "id {:?}", event.id);
-    assert_eq!(event.payload.get("type").and_then(Value::as_str), Some(event.event_type.as_str()));
-    assert_eq!(event.payload.get("created").and_then(Value::as_i64), Some(event.created));
+    assert!(
+        event.id.starts_with("evt_") && event.id.len() <= 255,
+        "id {:?}",
+        event.id
+    );
+    assert_eq!(
+        event.payload.get("type").and_then(Value::as_str),
+        Some(event.event_type.as_str())
+    );
+    assert_eq!(
+        event.payload.get("created").and_then(Value::as_i64),
+        Some(event.created)
+    );
     let object = event.payload.pointer("/data/object").expect("data.object");
     assert!(object.is_object());
 
@@ -55,7 +85,12 @@ fuzz_target!(|body: &[u8]| {
     }
 
     match meaning(&event) {
-        Meaning::Provision { values, customer, subscription, session } => {
+        Meaning::Provision {
+            values,
+            customer,
+            subscription,
+            session,
+        } => {
             assert!(event.event_type.starts_with("checkout.session."));
             if let Ok(values) = values {
                 assert_eq!(values.validate(), Ok(()));
@@ -68,7 +103,11 @@ fuzz_target!(|body: &[u8]| {
         Meaning::AwaitPayment => {
             assert_eq!(event.event_type, "checkout.session.completed");
         }
-        Meaning::SubscriptionStatus { subscription, status, .. } => {
+        Meaning::SubscriptionStatus {
+            subscription,
+            status,
+            ..
+        } => {
             assert!(event.event_type.starts_with("customer.subscription."));
             assert!(!subscription.is_empty() && !status.is_empty());
         }

@@ -76,8 +76,14 @@ fuzz_target!(|data: &[u8]| {
         ("plan", text(v.plan.as_deref())),
         ("region", text(v.region.as_deref())),
         ("archived", hcl::Value::Bool(tenant.archived)),
-        ("stripe_customer_id", text(tenant.stripe_customer_id.as_deref())),
-        ("stripe_subscription_id", text(tenant.stripe_subscription_id.as_deref())),
+        (
+            "stripe_customer_id",
+            text(tenant.stripe_customer_id.as_deref()),
+        ),
+        (
+            "stripe_subscription_id",
+            text(tenant.stripe_subscription_id.as_deref()),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -78,7 +78,10 @@ fuzz_target!(|data: &[u8]| {
                 .any(|(k, v)| k == "v1" && v.eq_ignore_ascii_case(genuine_v1)),
             "Ok without a genuine v1 in {header:?}"
         );
-        assert!((now - t).abs() <= 302, "Ok for a stale timestamp {t} (now {now})");
+        assert!(
+            (now - t).abs() <= 302,
+            "Ok for a stale timestamp {t} (now {now})"
+        );
     }
 
     // A genuine signature in front, other parts well formed and no second `t`: accepted when fresh.
