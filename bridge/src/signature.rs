@@ -63,7 +63,8 @@ pub fn verify(header: Option<&str>, body: &[u8], secrets: &[String]) -> Result<(
     if !genuine {
         return Err(SignatureError::Mismatch);
     }
-    if (unix_now() - t).abs() > TOLERANCE_SECS {
+    // abs_diff: a `t` near i64::MIN or i64::MAX must be stale, never an overflow.
+    if unix_now().abs_diff(t) > TOLERANCE_SECS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     Ok(())
@@ -141,5 +142,20 @@ mod tests {
             verify(Some(&good), b"\xff", &secrets),
             Err(SignatureError::NotText)
         );
+    }
+
+    /// Found by fuzz target `signature_header`: a genuine signature with `t=-9223372036854775808`
+    /// made `now - t` overflow (a panic with overflow checks, as in tests and fuzzing).
+    #[test]
+    fn extreme_timestamps_are_stale_not_a_panic() {
+        let secrets = vec!["whsec_new".to_owned()];
+        for t in [i64::MIN, i64::MIN + 1, i64::MIN + 1000, i64::MAX] {
+            let header = sign(EVENT.as_bytes(), "whsec_new", t);
+            assert_eq!(
+                verify(Some(&header), EVENT.as_bytes(), &secrets),
+                Err(SignatureError::Stale),
+                "{header}"
+            );
+        }
     }
 }

@@ -188,7 +188,11 @@ fn to_mp(value: &Value, ty: &Type) -> Result<Mp, CodecError> {
             Number::Int(i) => Mp::from(*i),
             Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Mp::from(*f as i64),
             Number::Float(f) => Mp::F64(*f),
-            Number::Big(s) => Mp::from(s.as_str()),
+            // Like go-cty: a whole number that fits uint64 travels as one, exactly; only numbers
+            // beyond every machine type go as decimal text.
+            Number::Big(s) => s
+                .parse::<u64>()
+                .map_or_else(|_| Mp::from(s.as_str()), Mp::from),
         }),
         (Type::List(elem) | Type::Set(elem), Value::List(items) | Value::Set(items)) => {
             Ok(Mp::Array(
@@ -239,11 +243,25 @@ fn infer_type(v: &Value) -> Type {
         Value::Number(_) => Type::Number,
         Value::String(_) => Type::String,
         Value::List(items) => Type::Tuple(items.iter().map(infer_type).collect()),
-        Value::Set(items) => Type::set(items.first().map_or(Type::Dynamic, infer_type)),
-        Value::Map(m) | Value::Object(m) => {
+        Value::Set(items) => Type::set(common_type(items)),
+        Value::Map(m) => Type::map(common_type(m.values())),
+        Value::Object(m) => {
             Type::Object(m.iter().map(|(k, v)| (k.clone(), infer_type(v))).collect())
         }
         Value::Null | Value::Unknown => Type::Dynamic,
+    }
+}
+
+/// The element type of a set or map: the type all its known, non-null elements share, else `dynamic`
+/// (each element then travels with its own type).
+fn common_type<'a>(items: impl IntoIterator<Item = &'a Value>) -> Type {
+    let mut types = items
+        .into_iter()
+        .filter(|v| !v.is_null() && !v.is_unknown())
+        .map(infer_type);
+    match types.next() {
+        Some(first) if types.all(|t| t == first) => first,
+        _ => Type::Dynamic,
     }
 }
 

@@ -360,3 +360,42 @@ fn json_dynamic_and_errors() {
     let e = from_json(br#"{"a":true}"#, &obj_type(&[("a", Type::String)])).unwrap_err();
     assert!(e.0.contains("does not match"), "{e}");
 }
+
+/// Found by fuzz target `msgpack_codec`: a uint64 beyond i64 (decoded as `Big` text) was sent back as
+/// a decimal string, which reads back as an inexact float (14974415743122080000 is not a double).
+/// Terraform (go-cty) writes such numbers as uint64, and so do we now.
+#[test]
+fn uint64_beyond_i64_travels_as_uint64_and_reads_back_exactly() {
+    let t = Type::Number;
+    let bytes = [0xcf, 0xcf, 0xcf, 0xcf, 0xc7, 0xcf, 0xcf, 0x01, 0x00];
+    let first = dec(&bytes, &t);
+    assert_eq!(first, num(Number::Big("14974415743122080000".into())));
+    assert_eq!(enc(&first, &t), bytes);
+    assert_eq!(dec(&enc(&first, &t), &t), first);
+    let max = num(Number::Big(u64::MAX.to_string()));
+    assert_eq!(dec(&enc(&max, &t), &t), max);
+}
+
+/// Found with the `msgpack_codec` fuzz harness: a `dynamic` value holding a map decoded to a map but
+/// was re-encoded with an object type and refused ("does not match type"); a set of mixed types
+/// likewise. Maps now name a map type, and sets or maps whose elements differ use `dynamic` elements.
+#[test]
+fn dynamic_maps_and_mixed_sets_encode_back() {
+    let t = Type::Dynamic;
+    let mut map = vec![0x92, 0xa0 | 16];
+    map.extend(br#"["map","string"]"#);
+    map.extend([0x81, 0xa1, b'a', 0xa1, b'x']);
+    let value = dec(&map, &t);
+    assert_eq!(
+        value,
+        Value::Map(BTreeMap::from([("a".into(), Value::String("x".into()))]))
+    );
+    assert_eq!(dec(&enc(&value, &t), &t), value);
+    let mixed = Value::Set(vec![Value::String("x".into()), Value::Bool(true)]);
+    assert_eq!(dec(&enc(&mixed, &t), &t), mixed);
+    let with_null = Value::Map(BTreeMap::from([
+        ("a".into(), Value::Null),
+        ("b".into(), num(Number::Int(1))),
+    ]));
+    assert_eq!(dec(&enc(&with_null, &t), &t), with_null);
+}
