@@ -93,6 +93,10 @@ pub struct Config {
     pub worker_concurrency: usize,
     /// Retry window, alert time, read timeouts, shutdown grace.
     pub timing: Timing,
+    /// `DIRECTORY_URL`: the tenant directory (a `postgres://` URL; a role that may call
+    /// `stagesub_directory.lookup` suffices). When set, `ready` callbacks send the welcome only
+    /// once the directory says `ready` for the subdomain.
+    pub directory_url: Option<Secret>,
 }
 
 impl Config {
@@ -168,8 +172,22 @@ impl Config {
             app_domain: get("APP_DOMAIN").unwrap_or_else(|| "stagesub.app".into()),
             worker_concurrency,
             timing: Timing::from_lookup(&get)?,
+            directory_url: get("DIRECTORY_URL").map(check_directory_url).transpose()?,
         })
     }
+}
+
+/// `DIRECTORY_URL` must be a Postgres URL the driver accepts (its password never in the message).
+fn check_directory_url(url: String) -> Result<Secret, ConfigError> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(bad(
+            "DIRECTORY_URL",
+            "must be a postgres:// URL (the tenant directory's database)",
+        ));
+    }
+    stagesub_pgconn::connect_settings(&url, &stagesub_pgconn::TlsOptions::default())
+        .map_err(|e| bad("DIRECTORY_URL", e.to_string()))?;
+    Ok(Secret(url))
 }
 
 /// `DATABASE_URL` and `DATABASE_CA_CERT` from the process environment, checked: all that the `jobs`
@@ -285,5 +303,36 @@ mod tests {
         let mut bad_mode = base.to_vec();
         bad_mode.push(("COMMIT_MODE", "yolo"));
         assert_eq!(config(&bad_mode).unwrap_err().variable, "COMMIT_MODE");
+    }
+    #[test]
+    fn directory_url_is_optional_and_must_be_a_postgres_url() {
+        let base = [
+            ("STRIPE_WEBHOOK_SECRET", "whsec_a"),
+            ("DATABASE_URL", "postgres://u@127.0.0.1/db"),
+            ("GIT_BACKEND", "github"),
+            ("GITHUB_REPOSITORY", "o/r"),
+            ("GITHUB_TOKEN", "ghp_x"),
+        ];
+        assert!(config(&base).unwrap().directory_url.is_none());
+        let mut with = base.to_vec();
+        with.push((
+            "DIRECTORY_URL",
+            "postgres://reader:dirpass@dir.example/control",
+        ));
+        let c = config(&with).unwrap();
+        assert!(c.directory_url.is_some());
+        assert!(!format!("{c:?}").contains("dirpass"));
+        for bad_url in [
+            "mysql://reader:dirpass@h/db",
+            "https://reader:dirpass@h/db",
+            "host=h user=reader password=dirpass",
+            "postgres://reader:dirpass@h/db?sslmode=bogus",
+        ] {
+            let mut vars = base.to_vec();
+            vars.push(("DIRECTORY_URL", bad_url));
+            let err = config(&vars).unwrap_err();
+            assert_eq!(err.variable, "DIRECTORY_URL", "{bad_url}");
+            assert!(!err.message.contains("dirpass"), "{}", err.message);
+        }
     }
 }

@@ -40,6 +40,10 @@ pub enum Error {
     /// The store could not be used; nothing was recorded (503: Stripe and CI retry).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The tenant directory (`DIRECTORY_URL`) could not be asked; nothing was recorded (503: CI
+    /// retries). The reason names the directory with its password replaced by `***`.
+    #[error("{0}")]
+    DirectoryUnavailable(String),
     /// Our own failure that is not the store's (500, logged).
     #[error("{0}")]
     Internal(String),
@@ -53,7 +57,9 @@ impl Error {
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
-            Error::Disabled(_) | Error::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Disabled(_) | Error::Store(_) | Error::DirectoryUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::Config(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -90,6 +96,10 @@ impl IntoResponse for Error {
                 // Stripe retries on 5xx; the body says nothing about our internals.
                 "temporarily unable to record; retry later".to_owned()
             }
+            Error::DirectoryUnavailable(e) => {
+                tracing::error!(error = %e, "tenant directory unavailable while answering a request");
+                "the tenant directory is unavailable; retry later".to_owned()
+            }
             Error::Config(e) | Error::Internal(e) => {
                 tracing::error!(error = %e, "internal failure while answering a request");
                 "internal error".to_owned()
@@ -111,6 +121,11 @@ mod tests {
             (Error::NotFound("no tenant".into()), 404, Some("no tenant")),
             (Error::Conflict("owned".into()), 409, Some("owned")),
             (Error::Internal("secret detail".into()), 500, None),
+            (
+                Error::DirectoryUnavailable("detail of ***".into()),
+                503,
+                None,
+            ),
             (Error::Config("DATABASE_URL: x".into()), 500, None),
         ];
         for (error, status, reason) in cases {

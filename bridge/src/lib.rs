@@ -8,12 +8,13 @@
 //!
 //! Modules by concern: [`config`] (environment), [`http`] (one router per resource), [`server`]
 //! (read timeouts, graceful stop), [`store`], [`worker`], [`tenant`], [`render`], [`mail`],
-//! [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`]. [`app`] (in [`http`], with
+//! [`directory`] (the tenant directory's say before a welcome), [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`]. [`app`] (in [`http`], with
 //! [`AppState`]) builds the router without a socket; [`serve`] runs server and worker until the cancellation token fires, then drains
 //! both for at most `SHUTDOWN_GRACE`.
 
 pub mod commands;
 pub mod config;
+pub mod directory;
 pub mod error;
 pub mod event;
 pub mod http;
@@ -74,6 +75,7 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
         ),
         api_token: config.api_token.clone(),
         wake: wake.clone(),
+        directory: config.directory_url.clone().map(directory::Directory::new),
     };
     let ctx = worker::WorkerContext {
         publisher,

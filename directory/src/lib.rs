@@ -14,7 +14,7 @@
 //! - [`upsert`], [`mark`], [`tombstone`] write rows, each write taking a new `generation` from one
 //!   sequence; [`read`] returns a [`ReadOutcome`] (missing, undecryptable with the current keys,
 //!   sealed with an older key, or current); [`reencrypt`] and [`reencrypt_all`] move rows to the
-//!   first key.
+//!   first key. [`status`] reads only a row's status through `lookup` (no keys needed).
 //!
 //! Rules worth knowing:
 //! - Every value travels as a bound parameter; the only identifier spliced into SQL is the reader
@@ -41,7 +41,7 @@ pub use schema::{
     LOCK_KEY, LOOKUP_FUNCTION, SCHEMA, SCHEMA_VERSION, TABLE, ensure_schema, grant_reader,
 };
 pub use secret::{NONCE_LEN, Sensitive, TAG_LEN, TenantSecret, open, seal};
-pub use status::Status;
+pub use status::{Status, status};
 pub use write::{Entry, mark, tombstone, upsert};
 
 /// Connects to the directory at `url` (`sslmode` and TLS as `stagesub-pgconn` handles them).

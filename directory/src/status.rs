@@ -63,3 +63,19 @@ impl FromStr for Status {
             })
     }
 }
+
+/// `subdomain`'s status as [`crate::LOOKUP_FUNCTION`] returns it (`None` when there is no row).
+/// Needs only EXECUTE on the function (the reader role), no keys: the secret is not read.
+pub async fn status(
+    client: &tokio_postgres::Client,
+    subdomain: &str,
+) -> crate::Result<Option<Status>> {
+    let row = client
+        .query_opt(
+            "SELECT status FROM stagesub_directory.lookup($1)",
+            &[&subdomain],
+        )
+        .await
+        .map_err(Error::db(format!("looking up the status of {subdomain}")))?;
+    row.map(|r| r.get::<_, String>(0).parse()).transpose()
+}

@@ -4,7 +4,9 @@
 mod common;
 
 use common::{TestDb, keys, ready, with_user};
-use stagesub_directory::{Error, SCHEMA_VERSION, connect, ensure_schema, grant_reader, upsert};
+use stagesub_directory::{
+    Error, SCHEMA_VERSION, Status, connect, ensure_schema, grant_reader, status, upsert,
+};
 
 #[tokio::test]
 async fn ten_concurrent_applies_on_fresh_databases_agree() {
@@ -97,6 +99,12 @@ async fn the_reader_role_calls_lookup_and_cannot_read_the_table() {
         .expect("the reader role may call lookup");
     assert_eq!(row.get::<_, String>(0), "ready");
     assert!(!row.get::<_, Vec<u8>>(1).is_empty());
+    // `status` needs nothing more than the reader's grant (and no keys).
+    assert_eq!(
+        status(&as_reader, "mozart-phil").await.unwrap(),
+        Some(Status::Ready)
+    );
+    assert_eq!(status(&as_reader, "nobody-here").await.unwrap(), None);
     for forbidden in [
         "SELECT * FROM stagesub_directory.tenants",
         "SELECT secret FROM stagesub_directory.tenants WHERE subdomain = 'mozart-phil'",

@@ -10,6 +10,7 @@ use axum::Router;
 use tokio::sync::Notify;
 
 use crate::config::Secret;
+use crate::directory::Directory;
 use crate::store::Store;
 
 /// Shared state of the HTTP handlers.
@@ -23,6 +24,8 @@ pub struct AppState {
     pub api_token: Option<Secret>,
     /// Wakes the worker when new work was recorded.
     pub wake: Arc<Notify>,
+    /// `DIRECTORY_URL`: when set, `ready` sends the welcome only once the directory says `ready`.
+    pub directory: Option<Directory>,
 }
 
 /// The HTTP application: webhooks, CI callbacks, health. Needs no socket (tests call it directly).

@@ -4,14 +4,15 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
 use super::AppState;
+use crate::directory::Verdict;
 use crate::error::Error;
-use crate::store::{TenantState, mark_ready, record_failure_report};
+use crate::store::{TenantState, hold_welcome, load_tenant, mark_ready, record_failure_report};
 
 /// Largest accepted failure report.
 const MAX_REPORT_BYTES: usize = 64 * 1024;
@@ -44,20 +45,50 @@ fn no_tenant(subdomain: &str) -> Error {
     Error::NotFound(format!("no tenant with subdomain {subdomain:?}"))
 }
 
-/// Records that the tenant's database is ready; the welcome email is sent once, by a job.
+/// Records that the tenant's database is ready; the welcome email is sent once, by a job. With
+/// `DIRECTORY_URL`, only when the directory says `ready` for the subdomain: otherwise the notice is
+/// held (202, the admin told once per held notice) and a later `ready` call sends the welcome. A
+/// directory that cannot be asked answers 503, so CI retries.
 async fn ready(
     State(state): State<AppState>,
     Path(subdomain): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<Value>, Error> {
+) -> Result<(StatusCode, Json<Value>), Error> {
     authorize(&state, &headers)?;
+    if let Some(directory) = &state.directory {
+        if !tenant_exists(&state, &subdomain).await? {
+            return Err(no_tenant(&subdomain));
+        }
+        if let Verdict::NotReady(seen) = directory.verdict(&subdomain).await? {
+            let held = hold_welcome(&state.store, &subdomain, &seen)
+                .await?
+                .ok_or_else(|| no_tenant(&subdomain))?;
+            tracing::warn!(%subdomain, directory_status = %seen, held, "welcome held: the tenant directory does not say ready");
+            state.wake.notify_waiters();
+            return Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({ "subdomain": subdomain, "state": "held", "directory_status": seen })),
+            ));
+        }
+    }
     let first_time = mark_ready(&state.store, &subdomain)
         .await?
         .ok_or_else(|| no_tenant(&subdomain))?;
     state.wake.notify_waiters();
-    Ok(Json(
-        json!({ "subdomain": subdomain, "state": TenantState::Ready.as_str(), "first_time": first_time }),
+    Ok((
+        StatusCode::OK,
+        Json(
+            json!({ "subdomain": subdomain, "state": TenantState::Ready.as_str(), "first_time": first_time }),
+        ),
     ))
+}
+
+async fn tenant_exists(state: &AppState, subdomain: &str) -> Result<bool, Error> {
+    if subdomain.contains('\0') {
+        return Ok(false);
+    }
+    let client = state.store.client().await?;
+    Ok(load_tenant(&**client, subdomain).await?.is_some())
 }
 
 /// Records a provisioning failure (the body says what failed, in any bytes) and tells the admin.

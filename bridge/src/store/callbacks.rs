@@ -33,6 +33,41 @@ pub async fn mark_ready(store: &Store, subdomain: &str) -> Result<Option<bool>, 
     Ok(Some(first_time))
 }
 
+/// Holds the welcome of a tenant whose directory row does not say `ready` (`directory_status`:
+/// `missing`, `provisioning`, `archived`, ...): records the held notice and queues one admin email
+/// for it. The tenant is not marked ready, so a later `ready` call sends the welcome. `None` when
+/// there is no such tenant; else the held notice's id.
+pub async fn hold_welcome(
+    store: &Store,
+    subdomain: &str,
+    directory_status: &str,
+) -> Result<Option<i64>, StoreError> {
+    if subdomain.contains('\0') {
+        return Ok(None);
+    }
+    let mut client = store.client().await?;
+    let tx = client.transaction().await?;
+    let known = tx
+        .query_opt(
+            "SELECT 1 FROM tenants WHERE subdomain = $1 FOR UPDATE",
+            &[&subdomain],
+        )
+        .await?;
+    if known.is_none() {
+        return Ok(None);
+    }
+    let id: i64 = tx
+        .query_one(
+            "INSERT INTO held_welcomes (subdomain, directory_status) VALUES ($1, $2) RETURNING id",
+            &[&subdomain, &directory_status],
+        )
+        .await?
+        .get(0);
+    enqueue(&*tx, JobKind::AdminWelcomeHeld, &id.to_string()).await?;
+    tx.commit().await?;
+    Ok(Some(id))
+}
+
 /// The readable text of a report: invalid UTF-8 and NUL (which Postgres' text refuses) become U+FFFD,
 /// surrounding blanks go, and an empty report says so.
 pub fn report_text(body: &[u8]) -> String {

@@ -24,11 +24,14 @@ pub enum JobKind {
     AdminPublishFailing,
     /// Tell the admin that a publish job was parked (subject: the publish job's id).
     AdminPublishParked,
+    /// Tell the admin that a welcome is held because the tenant directory does not say `ready`
+    /// (subject: the `held_welcomes` row's id).
+    AdminWelcomeHeld,
 }
 
 impl JobKind {
     /// Every kind, in the order of the CHECK constraint.
-    pub const ALL: [JobKind; 7] = [
+    pub const ALL: [JobKind; 8] = [
         Self::Event,
         Self::Publish,
         Self::Welcome,
@@ -36,6 +39,7 @@ impl JobKind {
         Self::AdminFailure,
         Self::AdminPublishFailing,
         Self::AdminPublishParked,
+        Self::AdminWelcomeHeld,
     ];
 
     /// The name stored in `jobs.kind`.
@@ -48,6 +52,7 @@ impl JobKind {
             Self::AdminFailure => "admin_failure",
             Self::AdminPublishFailing => "admin_publish_failing",
             Self::AdminPublishParked => "admin_publish_parked",
+            Self::AdminWelcomeHeld => "admin_welcome_held",
         }
     }
 

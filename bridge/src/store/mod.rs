@@ -17,7 +17,7 @@ mod state;
 mod subscriptions;
 mod tenants;
 
-pub use callbacks::{mark_ready, record_failure_report, report_text};
+pub use callbacks::{hold_welcome, mark_ready, record_failure_report, report_text};
 pub use events::{StoredEvent, load_event_with_outcome, record_event};
 pub(crate) use events::{load_event, set_outcome};
 pub use job_admin::{
@@ -28,7 +28,7 @@ pub(crate) use jobs::{
     claim as claim_job, complete as complete_job, mark_alerted as mark_job_alerted,
     park as park_job, retry_later as retry_job_later,
 };
-pub use notices::{failure_report, mark_welcome_sent};
+pub use notices::{failure_report, held_welcome, mark_welcome_sent};
 pub use owners::{LinkOutcome, link_owner};
 pub use publications::mark_published;
 pub use state::TenantState;
@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("schema.sql")),
     (2, include_str!("schema_v2.sql")),
     (3, include_str!("v3_jobs.sql")),
+    (4, include_str!("v4_held_welcomes.sql")),
 ];
 
 /// A failure to reach or use the store. `Display` includes the causes (e.g. why a TLS handshake

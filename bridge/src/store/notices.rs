@@ -29,3 +29,17 @@ pub async fn mark_welcome_sent(
     .await?;
     Ok(())
 }
+
+/// A held welcome: (subdomain, the directory status seen).
+pub async fn held_welcome(
+    db: &impl GenericClient,
+    id: i64,
+) -> Result<Option<(String, String)>, tokio_postgres::Error> {
+    let row = db
+        .query_opt(
+            "SELECT subdomain, directory_status FROM held_welcomes WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
+}

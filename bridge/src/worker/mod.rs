@@ -208,6 +208,7 @@ async fn handle(db: &Transaction<'_>, ctx: &WorkerContext, job: &Job) -> Result<
         JobKind::Welcome => notices::send_welcome(db, ctx, subject).await,
         JobKind::AdminEvent => notices::tell_admin_about_event(db, ctx, subject).await,
         JobKind::AdminFailure => notices::tell_admin_about_failure(db, ctx, subject).await,
+        JobKind::AdminWelcomeHeld => notices::tell_admin_welcome_held(db, ctx, subject).await,
         JobKind::AdminPublishFailing | JobKind::AdminPublishParked => {
             publish_notices::tell_admin_about_publishing(db, ctx, job.kind, subject).await
         }

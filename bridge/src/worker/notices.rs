@@ -140,3 +140,31 @@ pub(super) async fn tell_admin_about_failure(
     send(m, &mail).await?;
     Ok(Outcome::Done)
 }
+
+pub(super) async fn tell_admin_welcome_held(
+    db: &Transaction<'_>,
+    ctx: &WorkerContext,
+    held: &str,
+) -> Result<Outcome, JobError> {
+    let Ok(id) = held.parse::<i64>() else {
+        return Ok(Outcome::Parked(format!("bad held welcome id {held:?}")));
+    };
+    let Some((subdomain, seen)) = store::held_welcome(db, id).await? else {
+        return Ok(Outcome::Parked(format!(
+            "held welcome {id} is not in the store"
+        )));
+    };
+    let m = mailer(ctx)?;
+    let mail = Mail {
+        to: m.admin.clone(),
+        subject: format!("stagesub: welcome held for {subdomain} (directory says {seen})"),
+        body: format!(
+            "CI reported tenant {subdomain} ready, but the tenant directory says {seen:?} for it, \
+             so the welcome email was not sent.\n\nCheck the tenant's Terraform apply and its \
+             directory row; when the directory says \"ready\", call ready again (re-run CI's \
+             notify step) and the welcome goes out once.\n"
+        ),
+    };
+    send(m, &mail).await?;
+    Ok(Outcome::Done)
+}

@@ -291,6 +291,7 @@ impl Bridge {
             webhook_secrets: Arc::new(vec![SECRET.to_owned()]),
             api_token: Some(stagesub_bridge::config::Secret("test-api-token".into())),
             wake: Arc::new(tokio::sync::Notify::new()),
+            directory: None,
         };
         let ctx = WorkerContext {
             publisher: Arc::new(remote.publisher(CommitMode::Direct)),
