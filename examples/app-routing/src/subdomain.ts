@@ -1,4 +1,4 @@
-// The tenant rules of the Rust crate `stagesub-tenant` (tenant/src/lib.rs), repeated for the app.
+// The tenant rules of the Rust crate `stagesub-tenant` (tenant/src/lists.rs), repeated for the app.
 // test/subdomain.test.ts keeps the reserved list equal to the Rust one and checks both validators
 // agree on a table of cases the Rust side judged.
 

@@ -17,10 +17,10 @@ export function json<T>(name: string): T {
   return JSON.parse(required(name)) as T;
 }
 
-/** The Rust crate's reserved list, read from tenant/src/lib.rs. */
+/** The Rust crate's reserved list, read from tenant/src/lists.rs. */
 export function rustReservedList(): string[] {
-  const source = readFileSync(join(required("STAGESUB_REPO"), "tenant/src/lib.rs"), "utf8");
+  const source = readFileSync(join(required("STAGESUB_REPO"), "tenant/src/lists.rs"), "utf8");
   const block = /RESERVED_SUBDOMAINS: &\[&str\] = &\[([\s\S]*?)\];/.exec(source);
-  if (block === null) throw new Error("RESERVED_SUBDOMAINS not found in tenant/src/lib.rs");
+  if (block === null) throw new Error("RESERVED_SUBDOMAINS not found in tenant/src/lists.rs");
   return [...block[1].matchAll(/"([^"]*)"/g)].map((m) => m[1]);
 }
