@@ -79,7 +79,7 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
     let ctx = worker::WorkerContext {
         publisher,
         mailer,
-        tenants_dir: config.tenants_dir.clone(),
+        tenants_dir: config.git.tenants_dir.clone(),
         module_source: config.module_source.clone(),
         app_domain: config.app_domain.clone(),
         retry: config.timing.publish_retry,
