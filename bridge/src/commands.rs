@@ -7,7 +7,7 @@ use crate::config::database_from_env;
 use crate::error::{Error, Result};
 use crate::render::render_tenant;
 use crate::store::{self, JobFilter, JobRow, JobState, Store};
-use crate::tenant::{TenantRecord, TenantValues};
+use crate::tenant::{Tenant, TenantRecord};
 
 /// The tenant file for `record`, after checking its values as a webhook would.
 pub fn render(record: &TenantRecord, module_source: &str) -> Result<String> {
@@ -20,7 +20,7 @@ pub fn render(record: &TenantRecord, module_source: &str) -> Result<String> {
 
 /// A tenant record from the `render` flags.
 pub fn record_from_values(
-    values: TenantValues,
+    values: Tenant,
     archived: bool,
     customer_id: Option<String>,
     subscription_id: Option<String>,

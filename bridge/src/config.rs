@@ -77,10 +77,8 @@ pub struct Config {
     pub database_ca_cert: Option<String>,
     /// `BIND_ADDR`, default `0.0.0.0:8080`.
     pub bind_addr: SocketAddr,
-    /// Publishing (`GIT_BACKEND` and friends, read by `stagesub_gitops::PublisherConfig`).
+    /// Publishing (`GIT_BACKEND` and friends, and `TENANTS_DIR`, read by `stagesub_gitops::PublisherConfig`).
     pub git: PublisherConfig,
-    /// `TENANTS_DIR`, default `tenants`.
-    pub tenants_dir: String,
     /// `TENANT_MODULE_SOURCE`, default `../modules/orchestra`.
     pub module_source: String,
     /// `BRIDGE_API_TOKEN`; the ready/failed callbacks answer 503 while it is unset.
@@ -163,7 +161,6 @@ impl Config {
             database_url,
             database_ca_cert,
             bind_addr,
-            tenants_dir: git.tenants_dir.clone(),
             git,
             module_source: get("TENANT_MODULE_SOURCE")
                 .unwrap_or_else(|| crate::render::DEFAULT_MODULE_SOURCE.into()),

@@ -11,8 +11,6 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::store::StoreError;
-
 /// Result with the bridge's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -47,6 +45,33 @@ pub enum Error {
     /// Our own failure that is not the store's (500, logged).
     #[error("{0}")]
     Internal(String),
+}
+
+/// A failure to reach or use the store. `Display` includes the causes (e.g. why a TLS handshake
+/// failed: `invalid peer certificate: UnknownIssuer`), never the password.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No connection could be had from the pool.
+    #[error("database unavailable: {}", with_causes(.0))]
+    Pool(#[from] deadpool_postgres::PoolError),
+    /// A query failed.
+    #[error("database error: {}", with_causes(.0))]
+    Query(#[from] tokio_postgres::Error),
+}
+
+/// `error` followed by each cause its `Display` does not already show.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 impl Error {

@@ -7,8 +7,9 @@
 //! reports the database ready, the worker sends the welcome email once ([`mail`]).
 //!
 //! Modules by concern: [`config`] (environment), [`http`] (one router per resource), [`server`]
-//! (read timeouts, graceful stop), [`store`], [`worker`], [`tenant`], [`render`], [`mail`],
-//! [`directory`] (the tenant directory's say before a welcome), [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`]. [`app`] (in [`http`], with
+//! (read timeouts, graceful stop), [`store`], [`worker`], [`tenant`], [`render`], [`retry`] (when a
+//! failed publish is tried again), [`mail`], [`directory`] (the tenant directory's say before a welcome),
+//! [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`]. [`app`] (in [`http`], with
 //! [`AppState`]) builds the router without a socket; [`serve`] runs server and worker until the cancellation token fires, then drains
 //! both for at most `SHUTDOWN_GRACE`.
 
@@ -21,6 +22,7 @@ pub mod http;
 pub mod logging;
 pub mod mail;
 pub mod render;
+pub mod retry;
 pub mod server;
 pub mod signature;
 pub mod store;
@@ -29,7 +31,7 @@ pub mod worker;
 
 use std::sync::Arc;
 
-use stagesub_gitops::Publisher;
+use stagesub_gitops::{PublishError, Publisher};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -39,8 +41,8 @@ use store::Store;
 pub use http::{AppState, app};
 
 /// Builds the publisher selected by `GIT_BACKEND`. Call inside a Tokio runtime.
-pub fn build_publisher(config: &Config) -> Result<Arc<dyn Publisher>, String> {
-    config.git.build().map_err(|e| e.to_string())
+pub fn build_publisher(config: &Config) -> Result<Arc<dyn Publisher>, PublishError> {
+    config.git.build()
 }
 
 /// Runs the HTTP server and the worker until `cancel` fires, then lets both finish what they are
@@ -55,7 +57,7 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
     store.migrate().await.map_err(|e| {
         error::Error::Config(format!("DATABASE_URL: cannot prepare the schema: {e}"))
     })?;
-    let publisher = build_publisher(&config).map_err(error::Error::Config)?;
+    let publisher = build_publisher(&config).map_err(|e| error::Error::Config(e.to_string()))?;
     let mailer = match &config.mail {
         Some(m) => Some(mail::Mailer::new(m)?),
         None => {
@@ -80,7 +82,7 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
     let ctx = worker::WorkerContext {
         publisher,
         mailer,
-        tenants_dir: config.tenants_dir.clone(),
+        tenants_dir: config.git.tenants_dir.clone(),
         module_source: config.module_source.clone(),
         app_domain: config.app_domain.clone(),
         retry: config.timing.publish_retry,

@@ -37,14 +37,8 @@ impl LogFormat {
 /// Installs the global subscriber (filter from `RUST_LOG`, default `info`) and a panic hook that
 /// logs panics as one event.
 pub fn init(format: LogFormat) {
-    // async-stripe-webhook warns on every event whose API version differs from the one it was
-    // generated for; the bridge reads only stable fields, so that warning is noise unless asked for.
-    let mut filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
-    if !filter.contains("stripe_webhook") {
-        filter.push_str(",stripe_webhook=error");
-    }
-    let filter =
-        EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info,stripe_webhook=error"));
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let installed = match format {

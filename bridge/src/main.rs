@@ -12,7 +12,7 @@ use stagesub_bridge::error::{Error, Result};
 use stagesub_bridge::logging::{self, LogFormat, one_line};
 use stagesub_bridge::render::DEFAULT_MODULE_SOURCE;
 use stagesub_bridge::store::JobFilter;
-use stagesub_bridge::tenant::TenantValues;
+use stagesub_bridge::tenant::Tenant;
 use tokio_util::sync::CancellationToken;
 
 /// Turns Stripe payments into tenant files committed to the infra Git repository.
@@ -151,7 +151,7 @@ fn run_async<T>(work: impl std::future::Future<Output = T>) -> T {
 }
 
 fn render(args: RenderArgs) -> Result<String> {
-    let values = TenantValues {
+    let values = Tenant {
         subdomain: args.subdomain,
         orchestra_name: args.orchestra_name,
         contact_email: args.contact_email,

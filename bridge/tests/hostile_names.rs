@@ -6,7 +6,7 @@ mod support;
 use serde_json::json;
 use stagesub_bridge::render::{quote, render_tenant};
 use stagesub_bridge::signature::unix_now;
-use stagesub_bridge::tenant::{TenantRecord, TenantValues};
+use stagesub_bridge::tenant::{Tenant, TenantRecord};
 use support::*;
 
 fn corpus() -> Vec<String> {
@@ -46,7 +46,7 @@ fn corpus() -> Vec<String> {
 
 fn record(name: &str, i: usize) -> TenantRecord {
     TenantRecord {
-        values: TenantValues {
+        values: Tenant {
             subdomain: format!("hostile-{i}"),
             orchestra_name: name.to_owned(),
             contact_email: Some("o'brien+${x}@example.com".into()),

@@ -12,8 +12,7 @@ use crate::backend::supabase::SupabaseBackend;
 use crate::backend::{Backend, BackendError};
 use crate::directory::Directory;
 
-/// Region used when neither the resource nor the provider sets one.
-pub const DEFAULT_REGION: &str = "eu-central-1";
+pub use crate::backend::DEFAULT_REGION;
 
 /// The provider configuration schema.
 pub fn schema() -> Schema {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::{ConfigError, bad};
-use crate::worker::RetryPolicy;
+use crate::retry::RetryPolicy;
 
 /// Time limits read from the environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@ pub use envelope::{ReceivedEvent, parse_envelope, read_stored};
 use serde_json::Value;
 
 use crate::store::StoredEvent;
-use crate::tenant::{TenantValues, values_from_stripe_object};
+use crate::tenant::{InvalidValues, Tenant, values_from_stripe_object};
 
 /// What an event says about tenants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub enum Meaning {
     /// A paid checkout: provision (or update) the tenant.
     Provision {
         /// Values from the session, or why they are unusable.
-        values: Result<TenantValues, String>,
+        values: Result<Tenant, InvalidValues>,
         /// `cus_…`.
         customer: Option<String>,
         /// `sub_…`, when the checkout created a subscription.
@@ -56,14 +56,15 @@ fn text(object: &Value, key: &str) -> Option<String> {
 
 /// Stripe ids and statuses are short words; one with a control character (a NUL, or an unpaired
 /// surrogate read as one) is not Stripe's and could not be stored. The error names the first such value.
-fn stripe_words(values: &[(&str, Option<&str>)]) -> Result<(), String> {
+fn stripe_words(values: &[(&str, Option<&str>)]) -> Result<(), InvalidValues> {
     for (key, value) in values {
         if let Some(v) = value
             && (v.len() > 255 || v.chars().any(|c| c.is_control() || c.is_whitespace()))
         {
-            return Err(format!(
-                "{key} {v:?} is not a Stripe value (control characters, spaces or too long)"
-            ));
+            return Err(InvalidValues::NotStripeWord {
+                key: (*key).to_owned(),
+                value: (*v).to_owned(),
+            });
         }
     }
     Ok(())
@@ -117,7 +118,7 @@ pub fn meaning(event: &StoredEvent) -> Meaning {
                 ("customer", customer.as_deref()),
                 ("status", Some(&status)),
             ]) {
-                return Meaning::Invalid(reason);
+                return Meaning::Invalid(reason.to_string());
             }
             Meaning::SubscriptionStatus {
                 subscription,

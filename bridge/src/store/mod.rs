@@ -41,6 +41,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use stagesub_pgconn::{TlsOptions, connect_settings};
 
 use crate::error::Error;
+pub use crate::error::StoreError;
 
 /// Embedded migrations: (version, SQL). Append only.
 const MIGRATIONS: &[(i32, &str)] = &[
@@ -49,33 +50,6 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("v3_jobs.sql")),
     (4, include_str!("v4_held_welcomes.sql")),
 ];
-
-/// A failure to reach or use the store. `Display` includes the causes (e.g. why a TLS handshake
-/// failed: `invalid peer certificate: UnknownIssuer`), never the password.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// No connection could be had from the pool.
-    #[error("database unavailable: {}", with_causes(.0))]
-    Pool(#[from] deadpool_postgres::PoolError),
-    /// A query failed.
-    #[error("database error: {}", with_causes(.0))]
-    Query(#[from] tokio_postgres::Error),
-}
-
-/// `error` followed by each cause its `Display` does not already show.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        let part = inner.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        cause = inner.source();
-    }
-    text
-}
 
 /// Connection pool to the bridge's database.
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@
 use tokio_postgres::GenericClient;
 
 use super::TenantState;
-use crate::tenant::{Identity, TenantRecord, TenantValues};
+use crate::tenant::{Identity, Tenant, TenantRecord};
 
 /// Namespaces of the advisory locks (first key).
 const LOCK_TENANT: i32 = 7412;
@@ -73,7 +73,7 @@ pub async fn load_tenant(
         .await?;
     Ok(row.map(|r| StoredTenant {
         record: TenantRecord {
-            values: TenantValues {
+            values: Tenant {
                 subdomain: r.get(0),
                 orchestra_name: r.get(1),
                 contact_email: r.get(2),

@@ -13,14 +13,29 @@ pub use state::{
 
 use serde_json::Value;
 
-/// The values written into a tenant file, as the customer typed them: the shared [`Tenant`] of crate
-/// `stagesub-tenant`, so the bridge refuses exactly what gitops, the provider and `modules/orchestra`
-/// refuse.
-pub type TenantValues = Tenant;
+/// Why an event's tenant values cannot be used. Its `Display` is the reason recorded in the event's
+/// outcome (`invalid: <reason>`) and mailed to the admin, so it names what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidValues {
+    /// A metadata key the checkout must set is missing or empty (`metadata.<key> is missing`).
+    #[error("metadata.{0} is missing")]
+    MissingMetadata(&'static str),
+    /// A value breaks the shared tenant rules.
+    #[error(transparent)]
+    Tenant(#[from] TenantError),
+    /// A Stripe id or status holds a control character or space, or is too long.
+    #[error("{key} {value:?} is not a Stripe value (control characters, spaces or too long)")]
+    NotStripeWord {
+        /// What the value is (`customer`, `subscription`, …).
+        key: String,
+        /// The value as received.
+        value: String,
+    },
+}
 
 /// Reads the values from a Checkout Session or Subscription object (`metadata`, customer details) and
 /// checks them; the error names the missing metadata key or the value that breaks its rule.
-pub fn values_from_stripe_object(object: &Value) -> Result<TenantValues, String> {
+pub fn values_from_stripe_object(object: &Value) -> Result<Tenant, InvalidValues> {
     let metadata = object.get("metadata").and_then(Value::as_object);
     let meta = |key: &str| {
         metadata
@@ -29,10 +44,10 @@ pub fn values_from_stripe_object(object: &Value) -> Result<TenantValues, String>
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     };
-    let subdomain = meta("subdomain").ok_or("metadata.subdomain is missing")?;
+    let subdomain = meta("subdomain").ok_or(InvalidValues::MissingMetadata("subdomain"))?;
     let orchestra_name = meta("orchestra_name")
         .or_else(|| meta("orchestraName"))
-        .ok_or("metadata.orchestra_name is missing")?;
+        .ok_or(InvalidValues::MissingMetadata("orchestra_name"))?;
     let contact_email = object
         .pointer("/customer_details/email")
         .and_then(Value::as_str)
@@ -54,7 +69,7 @@ pub fn values_from_stripe_object(object: &Value) -> Result<TenantValues, String>
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantRecord {
     /// The customer's values.
-    pub values: TenantValues,
+    pub values: Tenant,
     /// True when the subscription ended or is unpaid: the database is paused, data kept.
     pub archived: bool,
     /// Stripe customer (`cus_…`) that owns the subdomain.

@@ -113,7 +113,7 @@ mod tests {
 
     fn record(customer: &str, name: &str) -> TenantRecord {
         TenantRecord {
-            values: crate::tenant::TenantValues {
+            values: crate::tenant::Tenant {
                 subdomain: "abc".into(),
                 orchestra_name: name.into(),
                 contact_email: None,

@@ -6,9 +6,21 @@ use super::{JobError, Outcome};
 use crate::event::{Meaning, meaning};
 use crate::store::{self, JobKind};
 use crate::tenant::{
-    CheckoutDecision, Identity, TenantRecord, TenantValues, archive_change, checkout_decision,
+    CheckoutDecision, Identity, Tenant, TenantRecord, archive_change, checkout_decision,
     subscription_decision, subscription_is_owners,
 };
+
+/// Records `invalid: <reason>` as the event's outcome and tells the admin.
+async fn park_invalid(
+    db: &Transaction<'_>,
+    event_id: &str,
+    reason: &(dyn std::fmt::Display + Sync),
+) -> Result<Outcome, JobError> {
+    let outcome = format!("invalid: {reason}");
+    store::set_outcome(db, event_id, &outcome).await?;
+    store::enqueue(db, JobKind::AdminEvent, event_id).await?;
+    Ok(Outcome::Parked(outcome))
+}
 
 pub(super) async fn handle_event(
     db: &Transaction<'_>,
@@ -32,13 +44,8 @@ pub(super) async fn handle_event(
         Meaning::Provision {
             values: Err(reason),
             ..
-        }
-        | Meaning::Invalid(reason) => {
-            let outcome = format!("invalid: {reason}");
-            store::set_outcome(db, event_id, &outcome).await?;
-            store::enqueue(db, JobKind::AdminEvent, event_id).await?;
-            Ok(Outcome::Parked(outcome))
-        }
+        } => park_invalid(db, event_id, &reason).await,
+        Meaning::Invalid(reason) => park_invalid(db, event_id, &reason).await,
         Meaning::Provision {
             values: Ok(values),
             customer,
@@ -80,7 +87,7 @@ async fn provision(
     db: &Transaction<'_>,
     event_id: &str,
     created: i64,
-    values: TenantValues,
+    values: Tenant,
     customer: Option<String>,
     subscription: Option<String>,
     session: Option<String>,

@@ -13,7 +13,6 @@ mod failure;
 mod notices;
 mod publish;
 mod publish_notices;
-mod retry;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +22,7 @@ use tokio::sync::Notify;
 use tokio_postgres::Transaction;
 use tokio_util::sync::CancellationToken;
 
-pub use retry::{Decision, MAX_BACKOFF, RetryPolicy, backoff};
+pub use crate::retry::{Decision, MAX_BACKOFF, RetryPolicy, backoff};
 
 use crate::mail::Mailer;
 use crate::store::{self, Job, JobKind, Store, StoreError};

@@ -248,7 +248,7 @@ impl GitCliPublisher {
                 .await
         }
         .await;
-        let _ = std::fs::remove_file(&index);
+        let _ = tokio::fs::remove_file(&index).await;
         result.map_err(|e| match e {
             PublishError::Transient { message, .. } | PublishError::Permanent(message) => {
                 PublishError::Permanent(format!("cannot write {path:?} into the tree: {message}"))

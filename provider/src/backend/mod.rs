@@ -12,7 +12,9 @@ use stagesub_plugin::Context;
 use stagesub_tenant::Tenant;
 
 use crate::Secret;
-use crate::config::DEFAULT_REGION;
+
+/// Region used when neither the resource nor the provider sets one.
+pub const DEFAULT_REGION: &str = "eu-central-1";
 
 /// What a backend creates or changes: the tenant (values and rules of crate `stagesub-tenant`) and
 /// the database settings the resource adds around it.
