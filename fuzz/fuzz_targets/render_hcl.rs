@@ -13,7 +13,7 @@ use hcl::eval::Evaluate;
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use stagesub_bridge::render::render_tenant;
-use stagesub_bridge::tenant::{TenantRecord, TenantValues};
+use stagesub_bridge::tenant::{Tenant, TenantRecord};
 
 fn record(u: &mut Unstructured<'_>) -> Result<(TenantRecord, String)> {
     let mut s = || -> Result<String> { u.arbitrary() };
@@ -21,7 +21,7 @@ fn record(u: &mut Unstructured<'_>) -> Result<(TenantRecord, String)> {
     let orchestra_name = s()?;
     let module_source = s()?;
     let record = TenantRecord {
-        values: TenantValues {
+        values: Tenant {
             subdomain,
             orchestra_name,
             contact_email: u.arbitrary()?,
