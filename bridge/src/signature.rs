@@ -38,8 +38,10 @@ pub fn verify(header: Option<&str>, body: &[u8], secrets: &[String]) -> Result<(
     let header = header.ok_or(SignatureError::Missing)?;
     let mut timestamp = None;
     let mut signatures = Vec::new();
+    // Parts are read as Stripe's own libraries read them: split on ',' then on the first '=', keys
+    // compared exactly (no trimming), so a padded key such as " t" is an unknown part, not a timestamp.
     for part in header.split(',') {
-        match part.trim().split_once('=') {
+        match part.split_once('=') {
             Some(("t", t)) => {
                 let at = t.parse::<i64>().map_err(|_| SignatureError::Malformed)?;
                 timestamp = Some((t, at));
@@ -141,6 +143,28 @@ mod tests {
         assert_eq!(
             verify(Some(&good), b"\xff", &secrets),
             Err(SignatureError::NotText)
+        );
+    }
+
+    /// Found by fuzz target `signature_header`: a genuine header followed by a part whose key is `t`
+    /// padded with white space was refused as malformed; Stripe's libraries ignore such a part.
+    #[test]
+    fn padded_keys_are_unknown_parts() {
+        let secrets = vec!["whsec_new".to_owned()];
+        let good = sign(EVENT.as_bytes(), "whsec_new", unix_now());
+        for extra in ["\r\rt=\r", " t=x", "v1 =00", "\tv1=zz"] {
+            let header = format!("{good},{extra}");
+            assert_eq!(
+                verify(Some(&header), EVENT.as_bytes(), &secrets),
+                Ok(()),
+                "{header:?}"
+            );
+        }
+        let padded_only = format!(" {good}");
+        assert_eq!(
+            verify(Some(&padded_only), EVENT.as_bytes(), &secrets),
+            Err(SignatureError::Malformed),
+            "a header whose only t part is padded has no timestamp"
         );
     }
 
