@@ -308,7 +308,10 @@ fn supabase_backend_seals_pooler_url_and_anon_key() {
         let (stop, url, sub) = (stop.clone(), dir.url().to_string(), sub.clone());
         std::thread::spawn(move || {
             let mut seen: Vec<String> = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
+            loop {
+                // Read once more after the apply returned, so its last write is always seen (a
+                // poll can take longer than the gap between the last write and the stop).
+                let stopping = stop.load(Ordering::Relaxed);
                 let rows = postgres::query(
                     &url,
                     &format!(
@@ -319,6 +322,9 @@ fn supabase_backend_seals_pooler_url_and_anon_key() {
                     && seen.last() != Some(&status)
                 {
                     seen.push(status);
+                }
+                if stopping {
+                    break;
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
