@@ -6,8 +6,15 @@
 #   bash scripts/fuzz.sh                      build every target
 #   bash scripts/fuzz.sh --seconds 30         build, then run each target for 30 s (CI, test.sh)
 #   bash scripts/fuzz.sh --runs 10000000      build, then run each target for that many executions
-#   options: --target NAME (repeatable: only these targets), --merge (minimise what a run found into
-#            the committed corpus fuzz/corpus/NAME, libFuzzer -merge=1), -- ARGS (more libFuzzer flags)
+#   bash scripts/fuzz.sh --ci                 build, then a reproducible run per target (test.sh, CI):
+#                                             fixed seed and a fixed number of executions per target,
+#                                             so a commit's outcome never depends on the clock or luck
+#   options: --target NAME (repeatable: only these targets), --seed N (libFuzzer -seed), --merge
+#            (minimise what a run found into the committed corpus fuzz/corpus/NAME, libFuzzer -merge=1),
+#            -- ARGS (more libFuzzer flags)
+# Exploring (--seconds, --runs) uses a random seed and can find new crashes at any time: run it by
+# hand or on a schedule, fix what it finds, add the input to the corpus. --ci replays the committed
+# corpus (every past finding is kept there as a regression) and then mutates from seed 1.
 #
 # A run reads the committed corpus but writes new inputs to a scratch directory, so the work tree does
 # not change unless --merge is given. Crashes land in fuzz/artifacts/NAME/ and make the script fail.
@@ -20,9 +27,9 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FUZZ="$REPO/fuzz"
 TRIPLE="$(rustc -vV | sed -n 's/^host: //p')"
 TARGETS=(signature_header event_extraction render_hcl msgpack_codec)
-seconds="" runs="" merge=false selected=() extra=()
+seconds="" runs="" seed="" ci=false merge=false selected=() extra=()
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) seconds="${2:?--seconds needs a number}"; shift 2 ;;
@@ -31,13 +38,16 @@ while [[ $# -gt 0 ]]; do
     --runs=*) runs="${1#*=}"; shift ;;
     --target) selected+=("${2:?--target needs a name}"); shift 2 ;;
     --target=*) selected+=("${1#*=}"); shift ;;
+    --seed) seed="${2:?--seed needs a number}"; shift 2 ;;
+    --seed=*) seed="${1#*=}"; shift ;;
+    --ci) ci=true; shift ;;
     --merge) merge=true; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "fuzz.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-for n in $seconds $runs; do
+for n in $seconds $runs $seed; do
   [[ "$n" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: '$n' is not a whole number" >&2; exit 2; }
 done
 [[ ${#selected[@]} -gt 0 ]] && TARGETS=("${selected[@]}")
@@ -63,11 +73,24 @@ echo "fuzz.sh: building ${TARGETS[*]}"
 cargo build --manifest-path "$FUZZ/Cargo.toml" --release --target "$TRIPLE" "${bins[@]}"
 BIN_DIR="$CARGO_TARGET_DIR/$TRIPLE/release"
 
-[[ -z "$seconds" && -z "$runs" ]] && exit 0
+[[ -z "$seconds" && -z "$runs" ]] && ! $ci && exit 0
 
 flags=(-timeout=10 -print_final_stats=1 "${extra[@]}")
 [[ -n "$seconds" ]] && flags+=("-max_total_time=$seconds")
 [[ -n "$runs" ]] && flags+=("-runs=$runs")
+if $ci; then
+  seed="${seed:-1}"
+fi
+[[ -n "$seed" ]] && flags+=("-seed=$seed")
+# --ci: executions per target, about 20-30 s each on a 2-core machine (the targets differ 15x in
+# speed); a count, not a time, so two runs of one commit do the same work.
+ci_runs_for() {
+  case "$1" in
+    render_hcl) echo 200000 ;;
+    signature_header) echo 1000000 ;;
+    *) echo 2000000 ;;
+  esac
+}
 # Longest input: a captured Stripe event is about 5 KiB; the renderer's strings and msgpack values
 # need less, and shorter inputs keep those (slower) targets fast.
 max_len_for() {
@@ -93,6 +116,7 @@ for t in "${TARGETS[@]}"; do
   log=$(mktemp)
   max_len=$(max_len_for "$t")
   target_flags=("-max_len=$max_len" "${flags[@]}" "-artifact_prefix=$artifacts/")
+  $ci && target_flags+=("-runs=$(ci_runs_for "$t")")
   dict=$(dict_for "$t")
   [[ -n "$dict" ]] && target_flags+=("-dict=$dict")
   echo "fuzz.sh: running $t ${target_flags[*]}"

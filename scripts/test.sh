@@ -8,7 +8,8 @@
 #   6. cargo run -p stagesub-proto-codegen -- --check   (committed generated protocol code is current)
 #   7. scripts/check-docs.sh               (generated-docs staleness check, when the script exists)
 #   8. python3 -m unittest discover -s scripts/tests   (docs generator, module, examples, release scripts)
-#   9. scripts/fuzz.sh --seconds 30      (each fuzz target in fuzz/ for 30 s; a crash fails the step)
+#   9. scripts/fuzz.sh --ci              (each fuzz target in fuzz/: the committed corpus, then a fixed
+#                                          number of executions from a fixed seed; a crash fails it)
 #  10. cargo nextest run --workspace --no-fail-fast   (extra arguments go to nextest, e.g. `-E 'test(x)'`)
 # Every step runs even when an earlier check step failed (tools, Postgres and the build are needed by
 # later steps, so their failure stops the run); the exit status is non-zero when any step failed.
@@ -73,7 +74,7 @@ py_ran=$(grep -oE '^Ran [0-9]+ tests?' "$PY_LOG" | grep -oE '[0-9]+' || echo 0)
 py_failed=$(grep -oE '(failures|errors)=[0-9]+' "$PY_LOG" | awk -F= '{ n += $2 } END { print n + 0 }')
 rm -f "$PY_LOG"
 
-step fuzz check bash "$REPO/scripts/fuzz.sh" --seconds 30
+step fuzz check bash "$REPO/scripts/fuzz.sh" --ci
 
 NEXTEST_LOG=$(mktemp)
 profile=default

@@ -32,14 +32,74 @@ impl Number {
             return Some(Number::Int(i));
         }
         let f: f64 = s.parse().ok()?;
-        if f.is_finite() && f.to_string() == s {
+        if !f.is_finite() {
+            return None;
+        }
+        let text = canonical_decimal(s)?;
+        if let Ok(i) = text.parse::<i64>() {
+            return Some(Number::Int(i));
+        }
+        if f.to_string() == text {
             Some(Number::Float(f))
-        } else if f.is_finite() {
-            Some(Number::Big(s.to_string()))
         } else {
-            None
+            Some(Number::Big(text))
         }
     }
+}
+
+/// One spelling per decimal text, so that a number read twice compares equal however it was written:
+/// no `+` sign, no leading zeros in the whole part, no trailing zeros in the fraction (nor a bare
+/// `.`), a lowercase `e` with a plain exponent, and no sign on zero. The value is unchanged: the
+/// exponent is kept as written (expanding `1e-999999` would cost a megabyte). `None` when the text
+/// is not a decimal number (`inf`, `NaN` and hexadecimal are not cty numbers).
+fn canonical_decimal(s: &str) -> Option<String> {
+    let (negative, rest) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+        None => (rest, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let whole = whole.trim_start_matches('0');
+    let fraction = fraction.trim_end_matches('0');
+    let mut out = String::with_capacity(s.len());
+    if whole.is_empty() && fraction.is_empty() {
+        return Some("0".to_owned());
+    }
+    if negative {
+        out.push('-');
+    }
+    out.push_str(if whole.is_empty() { "0" } else { whole });
+    if !fraction.is_empty() {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    if let Some(exp) = exponent {
+        let (exp_negative, exp_digits) = match exp.as_bytes().first()? {
+            b'-' => (true, &exp[1..]),
+            b'+' => (false, &exp[1..]),
+            _ => (false, exp),
+        };
+        if exp_digits.is_empty() || !digits(exp_digits) {
+            return None;
+        }
+        let exp_digits = exp_digits.trim_start_matches('0');
+        if !exp_digits.is_empty() {
+            out.push('e');
+            if exp_negative {
+                out.push('-');
+            }
+            out.push_str(exp_digits);
+        }
+    }
+    Some(out)
 }
 
 impl fmt::Display for Number {
