@@ -7,7 +7,8 @@
 //!   ([`Error::CreateOutcomeUnknown`] tells the caller to look the project up by name).
 //! - Typed calls: projects (create, get, list, find by name, delete, pause, restore) and their
 //!   settings (health, pooler, database password, SSL enforcement, network restrictions) and
-//!   temporary login roles ([`Client::create_login_role`]), with
+//!   temporary login roles ([`Client::create_login_role`]), the compute size through the billing
+//!   add-ons ([`Client::project_addons`], [`Client::set_compute_size`]), with
 //!   bodies following the Management API's OpenAPI description.
 //! - [`ProjectCache`]: the organization's project list loaded once, so refreshing many tenants
 //!   costs a handful of list calls.
@@ -31,6 +32,7 @@
 //! # Ok(()) }
 //! ```
 
+mod addons;
 mod api_keys;
 mod backoff;
 mod cache;
@@ -49,6 +51,10 @@ mod status;
 mod transport;
 mod wait;
 
+pub use addons::{
+    AddonPrice, AddonVariant, ApplyAddonBody, AvailableAddon, COMPUTE_INSTANCE, COMPUTE_SIZES,
+    ComputeSize, ProjectAddons, SelectedAddon,
+};
 pub use api_keys::ApiKey;
 pub use backoff::BackoffPolicy;
 pub use cache::ProjectCache;

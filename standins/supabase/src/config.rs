@@ -86,6 +86,52 @@ pub struct Faults {
     /// Lifetime of the temporary roles made by `POST /v1/projects/{ref}/cli/login-role` (`ttl_seconds`,
     /// at least 1); the role is dropped when it ends.
     pub login_role_ttl_seconds: u64,
+    /// Time a project spends `RESIZING` (database closed) after a compute change before it is
+    /// `ACTIVE_HEALTHY` again.
+    #[serde(default = "default_resize_ms")]
+    pub resize_ms: u64,
+    /// Compute sizes the organization may use (comma-separated, e.g. `nano,micro` for a free plan);
+    /// empty = every size. Others are refused with 403 by the add-on and create calls.
+    #[serde(default)]
+    pub allowed_compute_sizes: String,
+}
+
+fn default_resize_ms() -> u64 {
+    1000
+}
+
+/// Compute sizes Supabase offers, smallest first (`infra_compute_size` spelling).
+pub const COMPUTE_SIZES: [&str; 19] = [
+    "nano",
+    "micro",
+    "small",
+    "medium",
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "24xlarge_optimized_cpu",
+    "24xlarge_optimized_memory",
+    "24xlarge_high_memory",
+    "48xlarge",
+    "48xlarge_optimized_cpu",
+    "48xlarge_optimized_memory",
+    "48xlarge_high_memory",
+];
+
+impl Faults {
+    /// Whether the organization may use compute size `size` (`allowed_compute_sizes`).
+    pub fn compute_size_allowed(&self, size: &str) -> bool {
+        self.allowed_compute_sizes.trim().is_empty()
+            || self
+                .allowed_compute_sizes
+                .split(',')
+                .any(|allowed| allowed.trim() == size)
+    }
 }
 
 impl Default for Faults {
@@ -104,6 +150,8 @@ impl Default for Faults {
             paid_org: false,
             max_active_projects: 0,
             login_role_ttl_seconds: 300,
+            resize_ms: default_resize_ms(),
+            allowed_compute_sizes: String::new(),
         }
     }
 }
@@ -126,11 +174,24 @@ pub struct FaultsPatch {
     pub paid_org: Option<bool>,
     pub max_active_projects: Option<u32>,
     pub login_role_ttl_seconds: Option<u64>,
+    pub resize_ms: Option<u64>,
+    pub allowed_compute_sizes: Option<String>,
 }
 
 impl Faults {
     /// Explains which value is out of range, if any.
     pub fn validate(&self) -> Result<(), String> {
+        if let Some(unknown) = self
+            .allowed_compute_sizes
+            .split(',')
+            .map(str::trim)
+            .find(|size| !size.is_empty() && !COMPUTE_SIZES.contains(size))
+        {
+            return Err(format!(
+                "allowed_compute_sizes: {unknown:?} is not one of {}",
+                COMPUTE_SIZES.join(", ")
+            ));
+        }
         if !(1..=86_400).contains(&self.login_role_ttl_seconds) {
             return Err(format!(
                 "login_role_ttl_seconds must be between 1 and 86400, got {}",
@@ -168,8 +229,12 @@ impl Faults {
             latency_ms,
             paid_org,
             max_active_projects,
-            login_role_ttl_seconds
+            login_role_ttl_seconds,
+            resize_ms
         );
+        if let Some(sizes) = &patch.allowed_compute_sizes {
+            next.allowed_compute_sizes.clone_from(sizes);
+        }
         next.validate()?;
         *self = next;
         Ok(())

@@ -21,7 +21,7 @@ change them later with POST /_standin/faults):
 ";
 
 /// Knob names, as in `Faults` and the `/_standin/faults` JSON.
-const KNOBS: [&str; 13] = [
+const KNOBS: [&str; 15] = [
     "healthy_after_ms",
     "pooler_lag_ms",
     "pause_ms",
@@ -35,7 +35,12 @@ const KNOBS: [&str; 13] = [
     "paid_org",
     "max_active_projects",
     "login_role_ttl_seconds",
+    "resize_ms",
+    "allowed_compute_sizes",
 ];
+
+/// Knobs whose value is text, taken as written.
+const TEXT_KNOBS: [&str; 1] = ["allowed_compute_sizes"];
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -156,6 +161,10 @@ fn parse(args: Vec<String>) -> Result<Option<Config>, String> {
             None => std::env::var(&env).ok().filter(|value| !value.is_empty()),
         };
         if let Some(value) = value {
+            if TEXT_KNOBS.contains(&knob) {
+                knobs.insert(knob.to_string(), serde_json::Value::String(value));
+                continue;
+            }
             let parsed: serde_json::Value = serde_json::from_str(&value).map_err(|_| {
                 format!(
                     "{knob} (--{} or {env}): {value:?} is not a number or boolean",

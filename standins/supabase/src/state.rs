@@ -123,6 +123,8 @@ pub(crate) struct Project {
     pub(crate) metadata_only: bool,
     pub(crate) ssl_enforced: bool,
     pub(crate) network: NetworkRestrictions,
+    /// Billing add-ons other than the compute size (`instance_size`): add-on type -> variant id.
+    pub(crate) other_addons: std::collections::BTreeMap<String, String>,
 }
 
 impl Project {

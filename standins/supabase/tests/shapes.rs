@@ -266,6 +266,27 @@ async fn every_answer_matches_the_spec() {
             StatusCode::OK,
         ),
         (
+            Method::GET,
+            format!("{base}/billing/addons"),
+            "/v1/projects/{ref}/billing/addons",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            Method::PATCH,
+            format!("{base}/billing/addons"),
+            "/v1/projects/{ref}/billing/addons",
+            Some(json!({"addon_type": "pitr", "addon_variant": "pitr_14"})),
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            format!("{base}/billing/addons"),
+            "/v1/projects/{ref}/billing/addons",
+            None,
+            StatusCode::OK,
+        ),
+        (
             Method::POST,
             format!("{base}/pause"),
             "/v1/projects/{ref}/pause",

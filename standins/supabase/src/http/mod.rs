@@ -2,6 +2,7 @@
 //! `/_standin` (test controls, no auth).
 
 mod api_keys;
+mod billing;
 mod create_body;
 mod gate;
 mod lifecycle;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router, middleware};
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -61,6 +62,14 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
         .route(
             "/v1/projects/{ref}/network-restrictions/apply",
             post(settings::apply_network_restrictions),
+        )
+        .route(
+            "/v1/projects/{ref}/billing/addons",
+            get(billing::list).patch(billing::apply),
+        )
+        .route(
+            "/v1/projects/{ref}/billing/addons/{addon_variant}",
+            delete(billing::remove),
         )
         .route("/v1/organizations", get(organizations::list))
         .route("/v1/organizations/{slug}", get(organizations::get_one))

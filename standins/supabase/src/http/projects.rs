@@ -41,6 +41,7 @@ pub(crate) fn new_project(
             old_config: None,
             updated_at: None,
         },
+        other_addons: Default::default(),
     }
 }
 
@@ -54,6 +55,15 @@ pub(crate) async fn create(
     let faults = shared.faults();
     let project = {
         let mut store = lock(&shared.store);
+        if let Some(size) = &body.desired_instance_size
+            && !faults.compute_size_allowed(size)
+        {
+            return Err(super::billing::size_refused(
+                &body.organization_slug,
+                size,
+                &faults,
+            ));
+        }
         let limit = faults.max_active_projects as usize;
         if limit > 0 && store.active_in(&body.organization_slug) >= limit {
             return Err(super::quota_exceeded(&body.organization_slug));
