@@ -22,7 +22,8 @@ pub const DEFAULT_REGION: &str = "eu-central-1";
 pub struct DatabaseSpec {
     /// The tenant; its `region` is resolved (the provider's default when the resource sets none).
     pub tenant: Tenant,
-    /// Supabase `desired_instance_size`.
+    /// Supabase compute size (`desired_instance_size` at create, the compute add-on after);
+    /// `None` = not managed.
     pub instance_size: Option<String>,
     /// Paused / connections blocked.
     pub archived: bool,
@@ -127,7 +128,8 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         self.read(id).await
     }
 
-    /// Applies in-place changes: archived, password, SSL enforcement, network restrictions.
+    /// Applies in-place changes: archived, compute size, password, SSL enforcement, network
+    /// restrictions.
     async fn update(
         &self,
         ctx: &Context,
@@ -150,6 +152,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// `stagesub.tenant` table), if it can be read; `tls` applies when that needs a connection.
     async fn recorded_tenant(&self, _db: &Database, _tls: &TlsOptions) -> Option<Tenant> {
         None
+    }
+
+    /// The compute size in force (Supabase: the project's compute add-on, `nano` without one), for
+    /// refresh to show drift; `None` where the backend has no sizes (`postgres`).
+    async fn compute_size(&self, _id: &str) -> Result<Option<String>, BackendError> {
+        Ok(None)
     }
 
     /// The key an app uses for the backend's API (Supabase: the project's `anon` key from

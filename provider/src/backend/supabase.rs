@@ -4,9 +4,13 @@
 //! name; a project that exists but never became healthy is reported with its ref so Terraform records
 //! it (tainted). Refresh reads the organization's project list once per provider process.
 //!
+//! `instance_size` changes in place through the compute add-on ([`compute`]).
+//!
 //! Import reads the tenant values back from the project's `stagesub.tenant` table with temporary
 //! read-only credentials (`POST /v1/projects/{ref}/cli/login-role`), as the database password is not
 //! known then.
+
+mod compute;
 
 use std::time::{Duration, Instant};
 
@@ -308,6 +312,10 @@ impl Backend for SupabaseBackend {
         self.read_full(id).await
     }
 
+    async fn compute_size(&self, id: &str) -> Result<Option<String>, BackendError> {
+        self.read_compute_size(id).await
+    }
+
     async fn anon_key(&self, id: &str) -> Result<Option<Secret>, BackendError> {
         self.client
             .anon_key(id)
@@ -354,6 +362,7 @@ impl Backend for SupabaseBackend {
                 () = ctx.cancel.cancelled() => return Err(BackendError::new("Interrupted", "Terraform asked the provider to stop.")),
             }
         }
+        self.resize(ctx, id, prior, spec, deadline).await?;
         if let Some(pw) = new_password {
             self.client
                 .update_database_password(id, &Secret::from(pw))

@@ -66,11 +66,15 @@ impl Resource for OrchestraDatabase {
     }
 
     async fn modify_plan(&self, _ctx: &Context, plan: &mut Plan) -> Diagnostics {
-        plan::modify(
+        let mut d = plan::modify(
             plan,
             || self.shared.default_region(),
             self.shared.directory().is_some(),
-        )
+        );
+        if let Ok(backend) = self.shared.backend() {
+            d.extend(plan::size_without_effect(plan, backend.kind()));
+        }
+        d
     }
 
     async fn plan_destroy(&self, prior: &Value) -> Diagnostics {

@@ -131,6 +131,21 @@ fn pending_migrations(plan: &Plan, prior: &OrchestraModel, d: &mut Diagnostics) 
     }
 }
 
+/// A warning when `instance_size` is set or changed on a backend without compute sizes (`postgres`):
+/// it is only recorded in state there.
+pub(super) fn size_without_effect(plan: &Plan, backend: &str) -> Diagnostics {
+    let size = plan.planned.attr(attr::INSTANCE_SIZE);
+    if backend == "supabase" || size.is_null() || size == plan.prior.attr(attr::INSTANCE_SIZE) {
+        return Diagnostics::default();
+    }
+    Diagnostic::warning(
+        "instance_size has no effect with this backend",
+        format!("The {backend} backend has no compute sizes: instance_size is recorded in state and nothing else changes. Remove it, or use the supabase backend."),
+    )
+    .at(AttributePath::root(attr::INSTANCE_SIZE))
+    .into()
+}
+
 /// Destroying is refused at plan while deletion protection is on.
 pub(super) fn destroy(prior: &OrchestraModel) -> Diagnostics {
     if prior.deletion_protection {

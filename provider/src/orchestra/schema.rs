@@ -15,6 +15,17 @@ fn tenant_rule(field: Field) -> impl Fn(&Value) -> Result<(), String> + Send + S
     }
 }
 
+/// `instance_size`: one of Supabase's compute size names (unknown and null pass).
+fn compute_size_rule(v: &Value) -> Result<(), String> {
+    match v.as_str() {
+        Some(size) if !stagesub_supabase::COMPUTE_SIZES.contains(&size) => Err(format!(
+            "instance_size {size:?} is not a Supabase compute size: use one of {}",
+            stagesub_supabase::COMPUTE_SIZES.join(", ")
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Computed attributes the resource and the data source both have, with the same meaning: the
 /// resource keeps them from state when unknown (except `status`).
 pub(super) fn shared_computed() -> [Attribute; 6] {
@@ -39,7 +50,8 @@ pub fn schema() -> Schema {
         .attribute(Attribute::string("plan").optional().validate(tenant_rule(Field::Plan)).description("Tenant plan: `free`, `pro` or `enterprise` (`current_setting('stagesub.plan')` in seed SQL)."))
         .attribute(Attribute::string("region").optional().computed().requires_replace().use_state_for_unknown().validate(tenant_rule(Field::Region))
             .description("Supabase region code (e.g. `eu-central-1`) or smart group (`americas`, `emea`, `apac`). Defaults to the provider's `default_region`. Changing it replaces the database. Not used by the `postgres` backend."))
-        .attribute(Attribute::string("instance_size").optional().requires_replace().description("Supabase `desired_instance_size` for the new project (e.g. `micro`, `small`). Changing it replaces the project."))
+        .attribute(Attribute::string("instance_size").optional().validate(compute_size_rule)
+            .description("Supabase compute size (`nano`, `micro`, `small`, `medium`, `large`, `xlarge`, `2xlarge`, ... `48xlarge_high_memory`). Set at create; a change is made in place through the project's compute add-on, up or down: the database restarts (a few minutes on Supabase, connections drop) and the project ref and data stay. A size the Supabase organization's plan does not include fails the apply and leaves the project as it was. Refresh reads the size in force, so a change made elsewhere shows in the plan. Unset: the organization's default, not managed. The `postgres` backend has no compute sizes: there it is only recorded in state, and a change does nothing but that."))
         .attribute(Attribute::string("migrations_dir").optional()
             .description("Folder of the app's migrations, Prisma layout (`<name>/migration.sql`) or Supabase CLI layout (`<version>_<name>.sql`), detected. Pending migrations show in the plan under `applied_migrations` and are applied on create and update."))
         .attribute(Attribute::string("seed_sql").optional()

@@ -138,6 +138,14 @@ impl OrchestraDatabase {
         let mut new = state.clone();
         new.fill(&db, state.database_password.as_ref());
         new.archived = db.archived;
+        // A managed compute size is read back, so a change made outside Terraform shows as drift.
+        if state.instance_size.is_some() {
+            match backend.compute_size(id).await {
+                Ok(Some(size)) => new.instance_size = Some(size),
+                Ok(None) => {}
+                Err(e) => return failed(diag(e)),
+            }
+        }
         let mut private = private.to_vec();
         let nothing_to_compare = state.migrations_dir.is_none()
             && state.applied_migrations.as_ref().is_some_and(Vec::is_empty);
