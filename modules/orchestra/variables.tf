@@ -147,7 +147,7 @@ variable "deletion_protection" {
 }
 
 variable "instance_size" {
-  description = "Supabase compute size (desired_instance_size, e.g. micro, small, medium); null: the organization's default."
+  description = "Supabase compute size (e.g. micro, small, medium); a change resizes the project in place (a restart, data kept); null: the organization's default, not managed."
   type        = string
   default     = null
 }
