@@ -251,3 +251,93 @@ fn postgres_backend_records_instance_size_without_effect() {
     tf.assert_plan_empty();
     tf.destroy_ok();
 }
+
+#[test]
+fn resize_converges_through_lost_answers_and_a_short_timeout() {
+    let standin = Standin::start(FaultsPatch {
+        rate_limit_per_minute: Some(0),
+        resize_ms: Some(500),
+        ..FaultsPatch::default()
+    });
+    let tf = common::terraform();
+    let sub = common::subdomain("rszf");
+    let config = |size: &str, timeouts: &str| {
+        let extra = format!(
+            "  instance_size = {}\n  deletion_protection = false\n{timeouts}",
+            hcl_string(size)
+        );
+        format!(
+            "{}\n{}",
+            standin.provider_hcl(),
+            orchestra("a", &sub, "Fault Ensemble", &extra)
+        )
+    };
+    tf.write_file("main.tf", config("micro", ""));
+    tf.apply_ok();
+    let project_ref = state_str(&tf, ADDRESS, "id").unwrap();
+
+    // A third of all calls answer 5xx (before doing anything): the change is read back and sent again
+    // only while not in force, so applies converge on small with the same project.
+    standin.set(FaultsPatch {
+        error_rate_5xx: Some(0.3),
+        ..FaultsPatch::default()
+    });
+    tf.write_file("main.tf", config("small", ""));
+    let converged = (0..4).any(|_| tf.apply(&[]).success());
+    assert!(converged, "no apply succeeded under 5xx answers");
+    standin.set(FaultsPatch {
+        error_rate_5xx: Some(0.0),
+        ..FaultsPatch::default()
+    });
+    assert_eq!(
+        state_str(&tf, ADDRESS, "id").as_deref(),
+        Some(project_ref.as_str())
+    );
+    assert_eq!(
+        compute_variant(&standin, &project_ref).as_deref(),
+        Some("ci_small")
+    );
+    assert!(
+        standin
+            .stats()
+            .calls("PATCH /v1/projects/{ref}/billing/addons")
+            <= 4
+    );
+    tf.assert_plan_empty();
+
+    // The restart outlasts timeouts.update: the apply fails saying so; once the project is healthy,
+    // the next apply finishes without changing the size again.
+    standin.set(FaultsPatch {
+        resize_ms: Some(6000),
+        ..FaultsPatch::default()
+    });
+    tf.write_file(
+        "main.tf",
+        config("medium", "  timeouts {\n    update = \"2s\"\n  }\n"),
+    );
+    let failed = tf.apply(&[]);
+    failed.assert_failure_contains("did not become healthy after the resize to medium");
+    assert!(failed.contains("raise timeouts.update"), "{failed}");
+    assert_eq!(
+        compute_variant(&standin, &project_ref).as_deref(),
+        Some("ci_medium")
+    );
+    assert!(common::eventually(
+        std::time::Duration::from_secs(20),
+        || { standin.project(&project_ref).unwrap()["status"] == "ACTIVE_HEALTHY" }
+    ));
+    standin.reset_stats();
+    tf.apply_ok();
+    assert_eq!(
+        standin
+            .stats()
+            .calls("PATCH /v1/projects/{ref}/billing/addons"),
+        0
+    );
+    assert_eq!(
+        state_str(&tf, ADDRESS, "instance_size").as_deref(),
+        Some("medium")
+    );
+    tf.assert_plan_empty();
+    tf.destroy_ok();
+}

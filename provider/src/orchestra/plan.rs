@@ -186,6 +186,19 @@ mod tests {
     }
 
     #[test]
+    fn instance_size_warns_only_on_backends_without_sizes_and_only_when_it_changes() {
+        let mut p = plan(None, None, false);
+        p.planned.set_attr(attr::INSTANCE_SIZE, "small");
+        assert!(size_without_effect(&p, "supabase").0.is_empty());
+        let warning = format!("{:?}", size_without_effect(&p, "postgres"));
+        assert!(warning.contains("no effect"), "{warning}");
+        p.prior.set_attr(attr::INSTANCE_SIZE, "small");
+        assert!(size_without_effect(&p, "postgres").0.is_empty());
+        p.planned.set_attr(attr::INSTANCE_SIZE, Value::Null);
+        assert!(size_without_effect(&p, "postgres").0.is_empty());
+    }
+
+    #[test]
     fn a_row_in_sync_is_left_alone_any_other_is_written_again() {
         let mut p = plan(Some("ready"), Some(7), false);
         plan_directory(&mut p, true);
