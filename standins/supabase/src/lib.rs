@@ -4,7 +4,7 @@
 //!
 //! Structure:
 //! - [`config`]: start-up [`Config`] and the run-time [`Faults`] knobs (latency, 5xx, rate limit, lifecycle
-//!   timing, failed creates, paid organizations).
+//!   timing, failed creates, paid organizations, compute sizes the organization may use).
 //! - `http`: the `/v1` routes (shapes from the OpenAPI subset in `shared/reference/`), behind bearer auth,
 //!   a per-token rate limit with `X-RateLimit-*` headers and fault injection; `/_standin/*` test controls.
 //! - `state` (metadata kept in memory), `service` (timed status changes), `admin` (the real DDL).
