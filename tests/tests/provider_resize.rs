@@ -147,9 +147,8 @@ fn instance_size_changes_in_place_both_ways() {
 
     // Down to micro: in place as well.
     tf.write_file("main.tf", supabase_config(&standin, &sub, "micro"));
-    let plan = tf.plan_json(&[]);
-    assert_eq!(change(&plan)["actions"], json!(["update"]), "{plan}");
-    tf.apply_ok();
+    let apply = tf.apply_ok();
+    assert!(apply.contains("0 added, 1 changed, 0 destroyed"), "{apply}");
     assert_eq!(
         compute_variant(&standin, &project_ref).as_deref(),
         Some("ci_micro")
@@ -238,7 +237,6 @@ fn postgres_backend_records_instance_size_without_effect() {
         "{created}"
     );
     let id = state_str(&tf, ADDRESS, "id").unwrap();
-    tf.assert_plan_empty();
     tf.write_file("main.tf", config("small"));
     let plan = tf.plan_json(&[]);
     assert_eq!(change(&plan)["actions"], json!(["update"]), "{plan}");
