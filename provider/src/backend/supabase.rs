@@ -153,6 +153,43 @@ impl SupabaseBackend {
         }
     }
 
+    /// After a create whose answer was lost: the project's ref when a project by the tenant's name
+    /// exists, `None` once three look-ups in a row found none (Supabase lists a new project at once;
+    /// three cover a lagging list). Failed look-ups are retried with backoff until `deadline`; past it
+    /// the outcome is unknown and that is the error (state must not forget a project that may exist).
+    async fn confirm_created(
+        &self,
+        ctx: &Context,
+        spec: &DatabaseSpec,
+        deadline: Instant,
+    ) -> Result<Option<String>, BackendError> {
+        let (mut absent, mut failed) = (0u32, 0u32);
+        loop {
+            match self.find(&spec.tenant.subdomain).await {
+                Ok(Some(r)) => return Ok(Some(r)),
+                Ok(None) => {
+                    absent += 1;
+                    if absent >= 3 {
+                        return Ok(None);
+                    }
+                }
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(BackendError::new(
+                        "Supabase did not confirm the project",
+                        format!(
+                            "The answer to creating project {} was lost and the project list could not be read before the create timeout: {}. Look for the project in the Supabase dashboard; if it exists, import it (`terraform import`), otherwise run `terraform apply` again.",
+                            project_name(&spec.tenant.subdomain),
+                            e.detail
+                        ),
+                    ));
+                }
+                Err(_) => failed += 1,
+            }
+            let step = (absent + failed).min(4);
+            super::pause(ctx, Duration::from_millis(250 << step)).await?;
+        }
+    }
+
     async fn wait_status(
         &self,
         project_ref: &str,
@@ -166,6 +203,9 @@ impl SupabaseBackend {
             .map_err(|e| api("The Supabase project did not reach its state", e))
     }
 }
+
+/// How many times a create whose answer was lost (and whose project is confirmed absent) is sent.
+const CREATE_ATTEMPTS: u32 = 8;
 
 #[async_trait::async_trait]
 impl Backend for SupabaseBackend {
@@ -200,28 +240,19 @@ impl Backend for SupabaseBackend {
             desired_instance_size: spec.instance_size.clone(),
         };
         // A lost answer is followed by a look-up by name; only when that confirms nothing was created is
-        // the POST sent again (a 5xx burst must not fail the apply, nor leave two projects).
+        // the POST sent again (a 5xx burst must not fail the apply, nor leave two projects). A look-up
+        // that itself fails proves nothing, so it is repeated (until the create deadline) rather than
+        // taken as "absent": sending the POST again then could make a second project.
         let (mut attempt, mut refused) = (0u32, 0u32);
         let project_ref = loop {
             match self.client.create_project(&body).await {
                 Ok(p) => break p.project_ref,
                 Err(ApiError::CreateOutcomeUnknown { .. }) => {
                     attempt += 1;
-                    let mut found = None;
-                    for lookup in 0..6u32 {
-                        match self.find(&spec.tenant.subdomain).await {
-                            Ok(Some(r)) => {
-                                found = Some(r);
-                                break;
-                            }
-                            Ok(None) if lookup >= 2 => break,
-                            _ => super::pause(ctx, Duration::from_millis(500 << lookup)).await?,
-                        }
-                    }
-                    if let Some(r) = found {
+                    if let Some(r) = self.confirm_created(ctx, spec, deadline).await? {
                         break r;
                     }
-                    if attempt >= 3 {
+                    if attempt >= CREATE_ATTEMPTS || Instant::now() >= deadline {
                         return Err(BackendError::new(
                             "Supabase did not confirm the project",
                             format!(
