@@ -25,11 +25,13 @@ mod archive;
 mod catalog;
 mod error;
 mod manifest;
+mod pg;
 mod profile;
 mod restore;
 mod source;
 mod store;
 mod tools;
+mod verify;
 
 pub use archive::{ArchiveRequest, archive};
 pub use catalog::{delete_expired, latest, list, may_delete, read_manifest};

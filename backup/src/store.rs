@@ -310,7 +310,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("file://{}", dir.path().display());
         let store = BackupStore::from_url(&url, None).unwrap();
-        let key = store.tenant_dir("abc").child("20261201T000000Z.dump");
+        let key = ObjectPath::from(format!("{}/20261201T000000Z.dump", store.tenant_dir("abc")));
         let uri = store.uri_of(&key);
         assert_eq!(uri, format!("{url}/abc/20261201T000000Z.dump"));
         assert_eq!(store.key_of(&uri).unwrap(), key);
@@ -318,7 +318,7 @@ mod tests {
 
         let s3 =
             BackupStore::from_url("s3://bucket/tenants/prod", Some("http://127.0.0.1:1")).unwrap();
-        let key = s3.tenant_dir("abc").child("x.dump");
+        let key = ObjectPath::from(format!("{}/x.dump", s3.tenant_dir("abc")));
         assert_eq!(s3.uri_of(&key), "s3://bucket/tenants/prod/abc/x.dump");
         assert_eq!(
             s3.key_of("s3://bucket/tenants/prod/abc/x.dump").unwrap(),
