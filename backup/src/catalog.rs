@@ -39,6 +39,22 @@ pub async fn list(store: &BackupStore, subdomain: &str) -> Result<Vec<BackupEntr
     Ok(entries)
 }
 
+/// Every object in the tenant's folder, backups or not, as URIs in key order: dumps left without
+/// a manifest by archives that failed (and could not clean up) show here, not in [`list`].
+pub async fn objects(store: &BackupStore, subdomain: &str) -> Result<Vec<String>> {
+    check_subdomain(subdomain)?;
+    let dir = store.tenant_dir(subdomain);
+    let objects: Vec<_> = store
+        .inner
+        .list(Some(&dir))
+        .try_collect()
+        .await
+        .map_err(|e| BackupError::store(Step::List, "could not list the backup folder", &e))?;
+    let mut uris: Vec<String> = objects.iter().map(|o| store.uri_of(&o.location)).collect();
+    uris.sort();
+    Ok(uris)
+}
+
 /// The tenant's newest backup, if any.
 pub async fn latest(store: &BackupStore, subdomain: &str) -> Result<Option<BackupEntry>> {
     Ok(list(store, subdomain).await?.pop())

@@ -34,7 +34,7 @@ mod tools;
 mod verify;
 
 pub use archive::{ArchiveRequest, archive};
-pub use catalog::{delete_expired, latest, list, may_delete, read_manifest};
+pub use catalog::{delete_expired, latest, list, may_delete, objects, read_manifest};
 pub use error::{BackupError, Result, Step, redact};
 pub use manifest::{
     BackupEntry, BackupRecord, DumpInfo, MANIFEST_FORMAT, MANIFEST_VERSION, Manifest,
