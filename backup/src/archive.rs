@@ -190,7 +190,8 @@ where
     let upload = store.inner.put_multipart(key).await.map_err(|e| {
         BackupError::store(
             Step::Upload,
-            "could not start the upload to the backup store",
+            "could not start the upload to the backup store (check the backup URL, endpoint, \
+             network and AWS credentials)",
             &e,
         )
     })?;
