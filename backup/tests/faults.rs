@@ -374,7 +374,7 @@ async fn restore_into_a_database_in_use_fails_at_restore() {
     target
         .client()
         .await
-        .batch_execute("CREATE SCHEMA supabase_migrations")
+        .batch_execute("CREATE SCHEMA supabase_migrations; CREATE TABLE supabase_migrations.schema_migrations (x int)")
         .await
         .unwrap();
     let e = restore(
