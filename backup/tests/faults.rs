@@ -420,3 +420,34 @@ async fn restore_of_an_unknown_backup_names_it() {
         "{other}"
     );
 }
+
+#[tokio::test]
+async fn retention_keeps_young_backups() {
+    let (_dir, store, uri) = archived().await;
+    let entry = stagesub_backup::latest(&store, SUBDOMAIN)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(entry.uri, uri);
+    let now = chrono::Utc::now();
+    assert!(!stagesub_backup::may_delete(&entry, 365, now));
+    let e = stagesub_backup::delete_expired(&store, &entry, 365, now)
+        .await
+        .unwrap_err();
+    eprintln!("{e}");
+    assert_eq!(e.step(), Step::Delete, "{e}");
+    assert_eq!(
+        objects(&store, SUBDOMAIN).await.unwrap().len(),
+        2,
+        "nothing deleted"
+    );
+    // Old enough: both objects go.
+    let later = entry.created_at + chrono::Duration::days(365);
+    stagesub_backup::delete_expired(&store, &entry, 365, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        objects(&store, SUBDOMAIN).await.unwrap(),
+        Vec::<String>::new()
+    );
+}
