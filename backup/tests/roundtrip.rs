@@ -168,3 +168,19 @@ async fn chosen_schemas_restore_beside_existing_ones() {
         .get(0);
     assert_eq!(auth_rows, 0, "schemas left out are not restored");
 }
+
+/// The provider runs these on a multi-threaded runtime: their futures must be `Send`.
+#[test]
+fn futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let dir = temp_dir();
+    let store = file_store(dir.path());
+    let db =
+        stagesub_backup::SourceDb::new("postgres://u@127.0.0.1/x", Default::default()).unwrap();
+    let request = ArchiveRequest::new("bk-send", serde_json::json!({}));
+    let archive_future = archive(&store, &db, &request, |_| {});
+    assert_send(&archive_future);
+    let restore_request = RestoreRequest::new("file:///x.dump", 1);
+    let restore_future = restore(&store, &restore_request, &db, |_| {});
+    assert_send(&restore_future);
+}
