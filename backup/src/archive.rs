@@ -191,7 +191,7 @@ async fn dump_and_upload<P>(
 where
     P: FnMut(Step) + Send,
 {
-    let mut child = pg::spawn(&tools.pg_dump, args, env, false, Step::Dump)?;
+    let mut child = pg::spawn(&tools.pg_dump, args, env, (false, true), Step::Dump)?;
     let stderr = tokio::spawn(pg::collect_stderr(child.stderr.take()));
     let Some(mut stdout) = child.stdout.take() else {
         return Err(BackupError::new(Step::Dump, "pg_dump has no output pipe"));

@@ -102,19 +102,21 @@ pub(crate) fn db_error(step: Step, what: &str, e: &tokio_postgres::Error) -> Bac
     )
 }
 
-/// Starts `program args` with the libpq environment, stdout piped and stderr collected.
+/// Starts `program args` with the libpq environment and stderr piped; stdin and stdout piped when
+/// asked (else null: an unread pipe could fill and stall the child).
 pub(crate) fn spawn(
     program: &std::path::Path,
     args: &[String],
     env: &LibpqEnv,
-    stdin: bool,
+    (stdin, stdout): (bool, bool),
     step: Step,
 ) -> Result<Child> {
+    let pipe = |yes: bool| if yes { Stdio::piped() } else { Stdio::null() };
     let mut command = Command::new(program);
     command
         .args(args)
-        .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
+        .stdin(pipe(stdin))
+        .stdout(pipe(stdout))
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     apply_env(&mut command, env);

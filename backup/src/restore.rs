@@ -195,7 +195,13 @@ where
         use_list(&listing.text, &mut args)?;
         args.push(format!("--jobs={}", request.jobs));
         args.push(file.path().display().to_string());
-        let mut child = pg::spawn(&request.tools.pg_restore, &args, &env, false, Step::Restore)?;
+        let mut child = pg::spawn(
+            &request.tools.pg_restore,
+            &args,
+            &env,
+            (false, false),
+            Step::Restore,
+        )?;
         let stderr = tokio::spawn(pg::collect_stderr(child.stderr.take()));
         let status = child.wait().await;
         drop(file);
@@ -217,7 +223,13 @@ where
         }
         progress(Step::Restore);
         use_list(&listing.text, &mut args)?;
-        let mut child = pg::spawn(&request.tools.pg_restore, &args, &env, true, Step::Restore)?;
+        let mut child = pg::spawn(
+            &request.tools.pg_restore,
+            &args,
+            &env,
+            (true, false),
+            Step::Restore,
+        )?;
         let stderr = tokio::spawn(pg::collect_stderr(child.stderr.take()));
         let streamed = stream_object(store, &key, child.stdin.take(), Step::Download).await;
         let status = child.wait().await;
