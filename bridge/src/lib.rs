@@ -86,6 +86,7 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
         module_source: config.module_source.clone(),
         app_domain: config.app_domain.clone(),
         retry: config.timing.publish_retry,
+        archive_grace: config.timing.archive_grace,
     };
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await

@@ -8,6 +8,7 @@
 
 mod callbacks;
 pub mod events;
+pub mod grace;
 mod job_admin;
 mod jobs;
 mod notices;
@@ -49,6 +50,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("schema_v2.sql")),
     (3, include_str!("v3_jobs.sql")),
     (4, include_str!("v4_held_welcomes.sql")),
+    (5, include_str!("v5_archive_grace.sql")),
 ];
 
 /// Connection pool to the bridge's database.

@@ -10,6 +10,7 @@
 
 mod events;
 mod failure;
+mod grace;
 mod notices;
 mod publish;
 mod publish_notices;
@@ -47,6 +48,8 @@ pub struct WorkerContext {
     pub app_domain: String,
     /// `PUBLISH_RETRY_WINDOW`, `PUBLISH_ALERT_AFTER`.
     pub retry: RetryPolicy,
+    /// `ARCHIVE_GRACE`: from a subscription's end to the archive commit.
+    pub archive_grace: Duration,
 }
 
 /// How a job ended, when it did not fail.
@@ -202,7 +205,7 @@ pub async fn run_one(store: &Store, ctx: &WorkerContext) -> Result<bool, StoreEr
 async fn handle(db: &Transaction<'_>, ctx: &WorkerContext, job: &Job) -> Result<Outcome, JobError> {
     let subject = job.subject.as_str();
     match job.kind {
-        JobKind::Event => events::handle_event(db, subject).await,
+        JobKind::Event => events::handle_event(db, ctx, subject).await,
         JobKind::Publish => publish::publish_tenant(db, ctx, subject).await,
         JobKind::Welcome => notices::send_welcome(db, ctx, subject).await,
         JobKind::AdminEvent => notices::tell_admin_about_event(db, ctx, subject).await,
@@ -211,5 +214,10 @@ async fn handle(db: &Transaction<'_>, ctx: &WorkerContext, job: &Job) -> Result<
         JobKind::AdminPublishFailing | JobKind::AdminPublishParked => {
             publish_notices::tell_admin_about_publishing(db, ctx, job.kind, subject).await
         }
+        JobKind::Archive => grace::archive(db, ctx, subject).await,
+        JobKind::GraceNotice | JobKind::ArchiveNotice => {
+            grace::notice(db, ctx, job.kind, subject).await
+        }
+        JobKind::WelcomeBack => grace::welcome_back(db, ctx, subject).await,
     }
 }
