@@ -6,7 +6,7 @@ use tokio_postgres::Transaction;
 
 use super::{JobError, Outcome, WorkerContext};
 use crate::event::{Meaning, meaning};
-use crate::store::{self, JobKind, grace};
+use crate::store::{self, JobKind, StoredEvent, grace};
 use crate::tenant::{
     CheckoutDecision, GraceFacts, GraceStep, Identity, Tenant, TenantRecord, checkout_decision,
     grace_step, subscription_decision, subscription_is_owners,
@@ -58,9 +58,7 @@ pub(super) async fn handle_event(
         } => {
             provision(
                 db,
-                grace,
-                &event.id,
-                event.created,
+                Handling::of(&event, grace),
                 values,
                 customer,
                 subscription,
@@ -76,9 +74,7 @@ pub(super) async fn handle_event(
         } => {
             subscription_changed(
                 db,
-                grace,
-                &event.id,
-                event.created,
+                Handling::of(&event, grace),
                 &subscription,
                 customer,
                 &status,
@@ -89,16 +85,37 @@ pub(super) async fn handle_event(
     }
 }
 
+/// The event being handled: its id, its `created` time, and `ARCHIVE_GRACE`.
+#[derive(Clone, Copy)]
+struct Handling<'a> {
+    event_id: &'a str,
+    created: i64,
+    grace: Duration,
+}
+
+impl<'a> Handling<'a> {
+    fn of(event: &'a StoredEvent, grace: Duration) -> Self {
+        Self {
+            event_id: &event.id,
+            created: event.created,
+            grace,
+        }
+    }
+}
+
 async fn provision(
     db: &Transaction<'_>,
-    grace: Duration,
-    event_id: &str,
-    created: i64,
+    h: Handling<'_>,
     values: Tenant,
     customer: Option<String>,
     subscription: Option<String>,
     session: Option<String>,
 ) -> Result<Outcome, JobError> {
+    let Handling {
+        event_id,
+        created,
+        grace,
+    } = h;
     // Lock order: subscription, then tenant (as in subscription_changed).
     // The end of this checkout's subscription, when it was recorded first (events arrive in any order).
     let mut ended_at = None;
@@ -184,14 +201,17 @@ async fn provision(
 
 async fn subscription_changed(
     db: &Transaction<'_>,
-    grace: Duration,
-    event_id: &str,
-    created: i64,
+    h: Handling<'_>,
     subscription: &str,
     customer: Option<String>,
     status: &str,
     subdomain: Option<String>,
 ) -> Result<Outcome, JobError> {
+    let Handling {
+        event_id,
+        created,
+        grace,
+    } = h;
     store::lock_subscription(db, subscription).await?;
     let decision = subscription_decision(status).archived();
     let fact = store::record_subscription_fact(
