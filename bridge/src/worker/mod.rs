@@ -7,6 +7,9 @@
 //! server's requested wait): publish jobs for the retry window of [`RetryPolicy`], telling the admin
 //! once when they keep failing and once when they park; other jobs for [`MAX_ATTEMPTS`] attempts.
 //! Final failures park the job with the reason.
+//!
+//! Modules: `events` (what a Stripe event changes), `publish`, `notices` and `publish_notices` (mail),
+//! `grace` (the archive at the end of a grace period, its notices, the welcome back), `failure`.
 
 mod events;
 mod failure;
