@@ -555,4 +555,21 @@ async fn another_customers_events_are_held_and_touch_neither_the_period_nor_the_
         0
     );
     assert_eq!(mails(&sink, "To: m@evil.test"), 0);
+    // The owner's own other subscription naming the tenant is not held: live, it restores the
+    // tenant and becomes its subscription, so the old one's end no longer concerns it.
+    let mut own = status("evt_ho2", t + 300, "sub_ho2", "cus_owner", "active");
+    own["data"]["object"]["metadata"] = json!({ "subdomain": "held-hall" });
+    send(&b, &own).await;
+    assert!(!archived(&b, "held-hall"));
+    let (_, attrs) = read_tenant_file(&b.remote.file("main", path).unwrap());
+    assert_eq!(
+        hcl_str(&attrs, "stripe_subscription_id").as_deref(),
+        Some("sub_ho2")
+    );
+    send(
+        &b,
+        &status("evt_ho3", t + 360, "sub_ho", "cus_owner", "unpaid"),
+    )
+    .await;
+    assert_eq!(periods(&b, "held-hall", "scheduled").await, 0);
 }
