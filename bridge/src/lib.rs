@@ -5,6 +5,8 @@
 //! reads what the event means ([`event`]), keeps the tenant's facts ([`tenant`]), renders the tenant file
 //! ([`render`]) and publishes it through a [`stagesub_gitops::Publisher`] (git CLI or GitHub API). When CI
 //! reports the database ready, the worker sends the welcome email once ([`mail`]).
+//! A subscription that ends opens a grace period (`ARCHIVE_GRACE`): the archive commit is a job due at
+//! its end, cancelled by a renewal ([`tenant::grace_step`], `store::grace`).
 //!
 //! Modules by concern: [`config`] (environment), [`http`] (one router per resource), [`server`]
 //! (read timeouts, graceful stop), [`store`], [`worker`], [`tenant`], [`render`], [`retry`] (when a
@@ -86,6 +88,7 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
         module_source: config.module_source.clone(),
         app_domain: config.app_domain.clone(),
         retry: config.timing.publish_retry,
+        archive_grace: config.timing.archive_grace,
     };
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await

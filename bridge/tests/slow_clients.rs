@@ -200,6 +200,7 @@ async fn a_job_cut_off_by_the_grace_stays_queued_and_completes_later() {
         module_source: "../modules/orchestra".into(),
         app_domain: "stagesub.test".into(),
         retry: stagesub_bridge::worker::RetryPolicy::default(),
+        archive_grace: std::time::Duration::ZERO,
     };
     // The next start (here: the worker in-process) publishes it; the run_at may be in the future.
     client

@@ -19,6 +19,9 @@ pub struct Timing {
     pub header_read_timeout: Duration,
     /// `BODY_READ_TIMEOUT` (default 10s): and then its body within this (answered 408 otherwise).
     pub body_read_timeout: Duration,
+    /// `ARCHIVE_GRACE` (default 30d): from a subscription's end (its event's `created` time) to the
+    /// archive commit; a renewal before then cancels it. `0` archives at once.
+    pub archive_grace: Duration,
 }
 
 impl Default for Timing {
@@ -28,6 +31,7 @@ impl Default for Timing {
             shutdown_grace: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(10),
+            archive_grace: Duration::from_secs(30 * 86_400),
         }
     }
 }
@@ -57,6 +61,7 @@ impl Timing {
             shutdown_grace: read("SHUTDOWN_GRACE", d.shutdown_grace, true)?,
             header_read_timeout: read("HEADER_READ_TIMEOUT", d.header_read_timeout, false)?,
             body_read_timeout: read("BODY_READ_TIMEOUT", d.body_read_timeout, false)?,
+            archive_grace: read("ARCHIVE_GRACE", d.archive_grace, true)?,
         })
     }
 }
@@ -169,6 +174,20 @@ mod tests {
         assert_eq!(
             Timing::from_lookup(&get).unwrap_err().variable,
             "HEADER_READ_TIMEOUT"
+        );
+        let get = |name: &str| (name == "ARCHIVE_GRACE").then(|| "30 days".to_owned());
+        assert_eq!(
+            Timing::from_lookup(&get).unwrap_err().variable,
+            "ARCHIVE_GRACE"
+        );
+        let get = |name: &str| (name == "ARCHIVE_GRACE").then(|| "2s".to_owned());
+        assert_eq!(
+            Timing::from_lookup(&get).unwrap().archive_grace,
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            Timing::default().archive_grace,
+            Duration::from_secs(2_592_000)
         );
         let get = |name: &str| (name == "PUBLISH_RETRY_WINDOW").then(|| "2h".to_owned());
         let t = Timing::from_lookup(&get).unwrap();

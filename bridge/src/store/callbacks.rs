@@ -29,6 +29,8 @@ pub async fn mark_ready(store: &Store, subdomain: &str) -> Result<Option<bool>, 
     if first_time {
         enqueue(&*tx, JobKind::Welcome, subdomain).await?;
     }
+    // A customer back after an archive gets the welcome back instead (sent once by its job).
+    super::grace::queue_welcome_back(&*tx, subdomain).await?;
     tx.commit().await?;
     Ok(Some(first_time))
 }

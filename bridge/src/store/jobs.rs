@@ -27,11 +27,21 @@ pub enum JobKind {
     /// Tell the admin that a welcome is held because the tenant directory does not say `ready`
     /// (subject: the `held_welcomes` row's id).
     AdminWelcomeHeld,
+    /// Make the archive commit of a tenant whose grace period is over (subject: subdomain; due at
+    /// the end of the grace period).
+    Archive,
+    /// Tell that a grace period started (subject: `<archive_schedules id>/customer` or `/admin`).
+    GraceNotice,
+    /// Tell that the archive commit was made (subject as for [`JobKind::GraceNotice`]).
+    ArchiveNotice,
+    /// Welcome a returning customer back once CI reports the restored database ready (subject:
+    /// subdomain).
+    WelcomeBack,
 }
 
 impl JobKind {
     /// Every kind, in the order of the CHECK constraint.
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 12] = [
         Self::Event,
         Self::Publish,
         Self::Welcome,
@@ -40,6 +50,10 @@ impl JobKind {
         Self::AdminPublishFailing,
         Self::AdminPublishParked,
         Self::AdminWelcomeHeld,
+        Self::Archive,
+        Self::GraceNotice,
+        Self::ArchiveNotice,
+        Self::WelcomeBack,
     ];
 
     /// The name stored in `jobs.kind`.
@@ -53,6 +67,10 @@ impl JobKind {
             Self::AdminPublishFailing => "admin_publish_failing",
             Self::AdminPublishParked => "admin_publish_parked",
             Self::AdminWelcomeHeld => "admin_welcome_held",
+            Self::Archive => "archive",
+            Self::GraceNotice => "grace_notice",
+            Self::ArchiveNotice => "archive_notice",
+            Self::WelcomeBack => "welcome_back",
         }
     }
 

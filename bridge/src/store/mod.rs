@@ -4,10 +4,12 @@
 //! The schema is embedded and applied at start-up under an advisory lock, so several replicas can start
 //! at once. Queries bind every value as a parameter. Modules: [`events`] (intake, one statement per
 //! delivery), `tenants` (rows and locks), `state` ([`TenantState`]), `subscriptions`, `owners`
-//! ([`link_owner`]), `callbacks` (CI's ready/failed), `jobs` (the queue).
+//! ([`link_owner`]), `callbacks` (CI's ready/failed), `jobs` (the queue), [`grace`] (grace periods
+//! before an archive, and the welcome back).
 
 mod callbacks;
 pub mod events;
+pub mod grace;
 mod job_admin;
 mod jobs;
 mod notices;
@@ -49,6 +51,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("schema_v2.sql")),
     (3, include_str!("v3_jobs.sql")),
     (4, include_str!("v4_held_welcomes.sql")),
+    (5, include_str!("v5_archive_grace.sql")),
 ];
 
 /// Connection pool to the bridge's database.

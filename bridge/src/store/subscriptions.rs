@@ -8,6 +8,8 @@ use tokio_postgres::GenericClient;
 pub struct SubscriptionFact {
     /// Latest decisive fact: archived (`Some(true)`), live (`Some(false)`), none yet (`None`).
     pub archived: Option<bool>,
+    /// Created time (unix seconds) of the event that made the latest decisive fact.
+    pub decided_at: Option<i64>,
 }
 
 /// Records a subscription status seen in an event created at `at`, keeping only newer facts. Returns the
@@ -39,9 +41,12 @@ pub async fn record_subscription_fact(
         &[&subscription, &customer, &status, &at, &archived, &decided_at, &event_id],
     )
     .await?;
-    subscription_fact(db, subscription)
-        .await
-        .map(|f| f.unwrap_or(SubscriptionFact { archived: None }))
+    subscription_fact(db, subscription).await.map(|f| {
+        f.unwrap_or(SubscriptionFact {
+            archived: None,
+            decided_at: None,
+        })
+    })
 }
 
 /// The facts known about a subscription, if any.
@@ -51,9 +56,12 @@ pub(crate) async fn subscription_fact(
 ) -> Result<Option<SubscriptionFact>, tokio_postgres::Error> {
     let row = db
         .query_opt(
-            "SELECT archived FROM subscriptions WHERE id = $1",
+            "SELECT archived, decided_at FROM subscriptions WHERE id = $1",
             &[&subscription],
         )
         .await?;
-    Ok(row.map(|r| SubscriptionFact { archived: r.get(0) }))
+    Ok(row.map(|r| SubscriptionFact {
+        archived: r.get(0),
+        decided_at: r.get(1),
+    }))
 }

@@ -1,9 +1,11 @@
 //! Tenants: the values a customer chose at checkout, their validation, who owns a tenant ([`Identity`]),
 //! and the lifecycle rules that decide whether a tenant is archived.
 
+mod grace;
 mod owner;
 mod state;
 
+pub use grace::{GraceFacts, GraceStep, grace_step};
 pub use owner::{Identity, normalise_email};
 pub use stagesub_tenant::{Field, Tenant, TenantError};
 pub use state::{

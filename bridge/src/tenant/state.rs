@@ -64,6 +64,8 @@ pub fn subscription_is_owners(
 
 /// The archived flag a tenant should get from its subscription's latest decisive fact, when that
 /// changes it; never for a subscription that is not the owner's ([`subscription_is_owners`]).
+/// The worker goes through [`grace_step`](super::grace_step) instead, which puts a grace period
+/// before an archive and lets a tenant follow its own subscription.
 pub fn archive_change(
     tenant: &TenantRecord,
     owner: &Identity,

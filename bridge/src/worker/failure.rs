@@ -15,7 +15,7 @@ pub(super) async fn park(
 ) -> Result<(), tokio_postgres::Error> {
     tracing::error!(job = job.id, kind = %job.kind, subject = %job.subject, %reason, "job parked");
     store::park_job(tx, job.id, reason).await?;
-    if job.kind == JobKind::Publish {
+    if matches!(job.kind, JobKind::Publish | JobKind::Archive) {
         store::enqueue(tx, JobKind::AdminPublishParked, &job.id.to_string()).await?;
     }
     Ok(())
@@ -34,7 +34,8 @@ pub(super) async fn record_failure(
             retry_after,
         } => (message, retry_after),
     };
-    let delay = if job.kind == JobKind::Publish {
+    // An archive job publishes the archived file: it waits for the remote like a publish job.
+    let delay = if matches!(job.kind, JobKind::Publish | JobKind::Archive) {
         let failing_for = job.failing_for.unwrap_or_default();
         match ctx
             .retry

@@ -7,9 +7,13 @@
 //! server's requested wait): publish jobs for the retry window of [`RetryPolicy`], telling the admin
 //! once when they keep failing and once when they park; other jobs for [`MAX_ATTEMPTS`] attempts.
 //! Final failures park the job with the reason.
+//!
+//! Modules: `events` (what a Stripe event changes), `publish`, `notices` and `publish_notices` (mail),
+//! `grace` (the archive at the end of a grace period, its notices, the welcome back), `failure`.
 
 mod events;
 mod failure;
+mod grace;
 mod notices;
 mod publish;
 mod publish_notices;
@@ -47,6 +51,8 @@ pub struct WorkerContext {
     pub app_domain: String,
     /// `PUBLISH_RETRY_WINDOW`, `PUBLISH_ALERT_AFTER`.
     pub retry: RetryPolicy,
+    /// `ARCHIVE_GRACE`: from a subscription's end to the archive commit.
+    pub archive_grace: Duration,
 }
 
 /// How a job ended, when it did not fail.
@@ -202,7 +208,7 @@ pub async fn run_one(store: &Store, ctx: &WorkerContext) -> Result<bool, StoreEr
 async fn handle(db: &Transaction<'_>, ctx: &WorkerContext, job: &Job) -> Result<Outcome, JobError> {
     let subject = job.subject.as_str();
     match job.kind {
-        JobKind::Event => events::handle_event(db, subject).await,
+        JobKind::Event => events::handle_event(db, ctx, subject).await,
         JobKind::Publish => publish::publish_tenant(db, ctx, subject).await,
         JobKind::Welcome => notices::send_welcome(db, ctx, subject).await,
         JobKind::AdminEvent => notices::tell_admin_about_event(db, ctx, subject).await,
@@ -211,5 +217,10 @@ async fn handle(db: &Transaction<'_>, ctx: &WorkerContext, job: &Job) -> Result<
         JobKind::AdminPublishFailing | JobKind::AdminPublishParked => {
             publish_notices::tell_admin_about_publishing(db, ctx, job.kind, subject).await
         }
+        JobKind::Archive => grace::archive(db, ctx, subject).await,
+        JobKind::GraceNotice | JobKind::ArchiveNotice => {
+            grace::notice(db, ctx, job.kind, subject).await
+        }
+        JobKind::WelcomeBack => grace::welcome_back(db, ctx, subject).await,
     }
 }

@@ -300,6 +300,8 @@ impl Bridge {
             module_source: "../modules/orchestra".into(),
             app_domain: "stagesub.test".into(),
             retry: stagesub_bridge::worker::RetryPolicy::default(),
+            // Archive at once unless a test sets a grace period (tests/archive_grace.rs).
+            archive_grace: std::time::Duration::ZERO,
         };
         Self {
             db,
