@@ -21,6 +21,7 @@ pub mod event;
 pub mod http;
 pub mod logging;
 pub mod mail;
+pub mod metrics;
 pub mod render;
 pub mod retry;
 pub mod server;
@@ -99,15 +100,22 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
         tracing::info!(%addr, "stagesub-bridge listening");
     }
     let timing = config.timing;
-    let http = tokio::spawn(server::serve(
-        listener,
-        app(state),
-        server::ReadTimeouts {
-            header: timing.header_read_timeout,
-            body: timing.body_read_timeout,
-        },
+    let timeouts = server::ReadTimeouts {
+        header: timing.header_read_timeout,
+        body: timing.body_read_timeout,
+    };
+    // Monitoring: /metrics where configured, and reminders of provisions past PROVISION_SLA.
+    let (router, metrics_server) =
+        metrics::http::mount(&config.monitoring, &store, app(state), timeouts, cancel.clone())
+            .await?;
+    let reminders = worker::reminders::spawn(
+        &store,
+        ctx.mailer.as_ref(),
+        &config.monitoring,
         cancel.clone(),
-    ));
+    );
+    let monitoring: Vec<_> = metrics_server.into_iter().chain(reminders).collect();
+    let http = tokio::spawn(server::serve(listener, router, timeouts, cancel.clone()));
     let worker = tokio::spawn(worker::run(
         store,
         ctx,
@@ -117,9 +125,13 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
     ));
     let (http_abort, worker_abort) = (http.abort_handle(), worker.abort_handle());
     cancel.cancelled().await;
+    let monitoring_abort: Vec<_> = monitoring.iter().map(|t| t.abort_handle()).collect();
     let drained = tokio::time::timeout(timing.shutdown_grace, async {
         let _ = http.await;
         let _ = worker.await;
+        for task in monitoring {
+            let _ = task.await;
+        }
     })
     .await;
     if drained.is_err() {
@@ -129,6 +141,7 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
         );
         http_abort.abort();
         worker_abort.abort();
+        monitoring_abort.iter().for_each(|t| t.abort());
     }
     Ok(())
 }

@@ -10,9 +10,11 @@ mod callbacks;
 pub mod events;
 mod job_admin;
 mod jobs;
+pub mod metrics;
 mod notices;
 mod owners;
 mod publications;
+pub mod reminders;
 mod state;
 mod subscriptions;
 mod tenants;
@@ -49,6 +51,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("schema_v2.sql")),
     (3, include_str!("v3_jobs.sql")),
     (4, include_str!("v4_held_welcomes.sql")),
+    (7, include_str!("v7_reminders.sql")),
 ];
 
 /// Connection pool to the bridge's database.

@@ -13,6 +13,7 @@ mod failure;
 mod notices;
 mod publish;
 mod publish_notices;
+pub mod reminders;
 
 use std::sync::Arc;
 use std::time::Duration;
