@@ -37,6 +37,9 @@ pub const EVENT_TYPES: [&str; 4] = [
     "customer.subscription.deleted",
 ];
 
+/// Values of the `reason` label of `stagesub_webhook_signature_failures_total`.
+pub const SIGNATURE_REASONS: [&str; 5] = ["missing", "malformed", "not_text", "mismatch", "stale"];
+
 /// What became of a webhook delivery (label `outcome` of `stagesub_webhook_events_total`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WebhookOutcome {
@@ -156,7 +159,36 @@ impl Metrics {
             m.reminders_sent.clone(),
         );
         m.db.register(&mut r);
+        m.create_known_series();
         Self { registry: r, ..m }
+    }
+
+    /// Creates every known label combination at 0, so that each series exists from the first
+    /// scrape (`increase()` and alerts then see the first event, not a series appearing).
+    fn create_known_series(&self) {
+        let outcomes = [
+            WebhookOutcome::Verified,
+            WebhookOutcome::Duplicate,
+            WebhookOutcome::Unrecorded,
+        ];
+        for event_type in EVENT_TYPES.iter().copied().chain(["other"]) {
+            for outcome in outcomes {
+                let labels = [("type", event_type), ("outcome", outcome.as_str())];
+                drop(self.webhook_events.get_or_create(&labels));
+            }
+        }
+        let rejected = [("type", "unknown"), ("outcome", "rejected")];
+        drop(self.webhook_events.get_or_create(&rejected));
+        for reason in SIGNATURE_REASONS {
+            drop(self.signature_failures.get_or_create(&[("reason", reason)]));
+        }
+        for recipient in ["admin", "customer"] {
+            drop(self.emails_sent.get_or_create(&[("recipient", recipient)]));
+            drop(self.emails_failed.get_or_create(&[("recipient", recipient)]));
+        }
+        for mode in ["reminder", "digest"] {
+            drop(self.reminders_sent.get_or_create(&[("mode", mode)]));
+        }
     }
 
     /// Counts a webhook delivery; `event_type` is folded into [`EVENT_TYPES`] or `other`.
@@ -177,11 +209,11 @@ impl Metrics {
     /// Counts a delivery refused for its signature.
     pub fn signature_failure(&self, error: &SignatureError) {
         let reason = match error {
-            SignatureError::Missing => "missing",
-            SignatureError::Malformed => "malformed",
-            SignatureError::NotText => "not_text",
-            SignatureError::Mismatch => "mismatch",
-            SignatureError::Stale => "stale",
+            SignatureError::Missing => SIGNATURE_REASONS[0],
+            SignatureError::Malformed => SIGNATURE_REASONS[1],
+            SignatureError::NotText => SIGNATURE_REASONS[2],
+            SignatureError::Mismatch => SIGNATURE_REASONS[3],
+            SignatureError::Stale => SIGNATURE_REASONS[4],
         };
         self.signature_failures
             .get_or_create(&[("reason", reason)])
