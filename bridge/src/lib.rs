@@ -105,9 +105,14 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
         body: timing.body_read_timeout,
     };
     // Monitoring: /metrics where configured, and reminders of provisions past PROVISION_SLA.
-    let (router, metrics_server) =
-        metrics::http::mount(&config.monitoring, &store, app(state), timeouts, cancel.clone())
-            .await?;
+    let (router, metrics_server) = metrics::http::mount(
+        &config.monitoring,
+        &store,
+        app(state),
+        timeouts,
+        cancel.clone(),
+    )
+    .await?;
     let reminders = worker::reminders::spawn(
         &store,
         ctx.mailer.as_ref(),

@@ -58,14 +58,26 @@ async fn prometheus_scrapes_webhook_counters_with_the_bearer_token() {
 
     // The token is required, and compared whole.
     assert_eq!(http::get(addr, "/metrics", &[]).status, 401);
-    let wrong = http::get(addr, "/metrics", &[("authorization", "Bearer metrics-token")]);
+    let wrong = http::get(
+        addr,
+        "/metrics",
+        &[("authorization", "Bearer metrics-token")],
+    );
     assert_eq!(wrong.status, 401);
     assert!(wrong.header("www-authenticate").is_some());
     let bearer = format!("Bearer {TOKEN}");
     let ok = http::get(addr, "/metrics", &[("authorization", &bearer)]);
     assert_eq!(ok.status, 200, "{}", ok.body);
-    assert!(ok.header("content-type").unwrap().starts_with("application/openmetrics-text"));
-    assert!(ok.body.contains("stagesub_metrics_database_up 1"), "{}", ok.body);
+    assert!(
+        ok.header("content-type")
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    assert!(
+        ok.body.contains("stagesub_metrics_database_up 1"),
+        "{}",
+        ok.body
+    );
     // The bridge's other endpoints are unchanged.
     assert_eq!(http::get(addr, "/healthz", &[]).status, 200);
 
@@ -147,7 +159,9 @@ async fn metrics_on_their_own_listener_and_off_without_settings() {
     let scraped = http::get(metrics_addr, "/metrics", &[]);
     assert_eq!(scraped.status, 200);
     assert!(
-        scraped.body.contains("# TYPE stagesub_webhook_events counter"),
+        scraped
+            .body
+            .contains("# TYPE stagesub_webhook_events counter"),
         "{}",
         scraped.body
     );
@@ -178,7 +192,11 @@ fn wait_for_log_addr(served: &Served, key: &str) -> SocketAddr {
         }) {
             return addr;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "{:?}", served.log());
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            served.log()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -184,7 +184,10 @@ impl Metrics {
         }
         for recipient in ["admin", "customer"] {
             drop(self.emails_sent.get_or_create(&[("recipient", recipient)]));
-            drop(self.emails_failed.get_or_create(&[("recipient", recipient)]));
+            drop(
+                self.emails_failed
+                    .get_or_create(&[("recipient", recipient)]),
+            );
         }
         for mode in ["reminder", "digest"] {
             drop(self.reminders_sent.get_or_create(&[("mode", mode)]));

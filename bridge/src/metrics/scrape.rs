@@ -104,7 +104,9 @@ impl DatabaseGauges {
             }
         }
         for (kind, state, n) in counts.jobs {
-            self.jobs.get_or_create(&[("kind", kind), ("state", state)]).set(n);
+            self.jobs
+                .get_or_create(&[("kind", kind), ("state", state)])
+                .set(n);
         }
         self.pending.get_or_create(&[]).set(counts.pending);
         self.past_sla.get_or_create(&[]).set(counts.past_sla);

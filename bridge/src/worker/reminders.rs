@@ -89,7 +89,12 @@ pub fn spawn(
         return None;
     };
     let settings = ReminderSettings::from(config);
-    Some(tokio::spawn(run(store.clone(), mailer.clone(), settings, cancel)))
+    Some(tokio::spawn(run(
+        store.clone(),
+        mailer.clone(),
+        settings,
+        cancel,
+    )))
 }
 
 /// Runs reminder ticks until `cancel` fires.
@@ -182,7 +187,10 @@ async fn digest(
         Ok(()) => {
             tx.commit().await?;
             metrics::global().reminder_sent(true);
-            tracing::info!(tenants = tenants.len(), "sent the daily digest of provisions past their SLA");
+            tracing::info!(
+                tenants = tenants.len(),
+                "sent the daily digest of provisions past their SLA"
+            );
             Ok(1)
         }
         Err(e) => {
@@ -326,7 +334,10 @@ mod tests {
         assert_eq!(window_index(sla + every - s(1), sla, every), Some(0));
         assert_eq!(window_index(sla + every, sla, every), Some(1));
         assert_eq!(window_index(s(10 * 86_400), sla, every), Some(36));
-        assert_eq!(window_index(s(u64::MAX / 2), s(1), Duration::from_nanos(1)), Some(i32::MAX));
+        assert_eq!(
+            window_index(s(u64::MAX / 2), s(1), Duration::from_nanos(1)),
+            Some(i32::MAX)
+        );
     }
 
     #[test]
@@ -365,7 +376,11 @@ mod tests {
         };
         let m = reminder_mail("admin@x.test", &t, 0, &settings);
         assert_eq!(m.to, "admin@x.test");
-        assert!(m.subject.contains("brass pending for 1d2h"), "{}", m.subject);
+        assert!(
+            m.subject.contains("brass pending for 1d2h"),
+            "{}",
+            m.subject
+        );
         assert!(m.subject.contains("reminder 1"));
         for needle in [
             "Brass <Band>",

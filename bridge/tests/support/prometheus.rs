@@ -19,7 +19,9 @@ pub fn binary(name: &str) -> PathBuf {
         .map(|d| Path::new(d).join(name))
         .find(|p| p.exists());
     found.unwrap_or_else(|| {
-        panic!("{name} not found: install Debian's prometheus package (scripts/setup-tools.sh does)")
+        panic!(
+            "{name} not found: install Debian's prometheus package (scripts/setup-tools.sh does)"
+        )
     })
 }
 
@@ -54,14 +56,21 @@ impl Prometheus {
              rule_files:\n{rules}\
              scrape_configs:\n  - job_name: stagesub-bridge\n    scrape_interval: 1s\n    scrape_timeout: 1s\n\
              {auth}    static_configs:\n      - targets: ['{target}']\n",
-            rules = if rules.is_empty() { "  []\n".to_owned() } else { rules },
+            rules = if rules.is_empty() {
+                "  []\n".to_owned()
+            } else {
+                rules
+            },
         );
         let config_file = dir.path().join("prometheus.yml");
         std::fs::write(&config_file, &config).unwrap();
         let addr: SocketAddr = format!("127.0.0.1:{}", http::free_port()).parse().unwrap();
         let child = Command::new(binary("prometheus"))
             .arg(format!("--config.file={}", config_file.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address={addr}"))
             .arg("--log.level=warn")
             .stdout(Stdio::null())
@@ -80,7 +89,10 @@ impl Prometheus {
                 p.child.try_wait().unwrap().is_none(),
                 "prometheus exited at start-up; config:\n{config}"
             );
-            assert!(start.elapsed() < Duration::from_secs(30), "prometheus not ready");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "prometheus not ready"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         p
