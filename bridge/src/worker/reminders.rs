@@ -215,11 +215,11 @@ fn age_text(seconds: f64) -> String {
 fn what_to_do(t: &PendingTenant) -> String {
     let s = &t.subdomain;
     match t.state {
-        TenantState::Publishing => format!(
-            "The tenant file is not in the infra repository yet: publishing keeps failing or was \
-             given up. Check the remote (GIT_REMOTE_URL, or GITHUB_REPOSITORY and its credentials), \
-             see `stagesub-bridge jobs list --parked`, then `stagesub-bridge jobs retry --parked`."
-        ),
+        TenantState::Publishing => "The tenant file is not in the infra repository yet: \
+             publishing keeps failing or was given up. Check the remote (GIT_REMOTE_URL, or \
+             GITHUB_REPOSITORY and its credentials), see `stagesub-bridge jobs list --parked`, \
+             then `stagesub-bridge jobs retry --parked`."
+            .to_owned(),
         TenantState::Published => format!(
             "The tenant file is committed{}. Merge the pull request if it is still open, and check \
              that CI's terraform apply ran and called POST /api/tenants/{s}/ready. If you create \
