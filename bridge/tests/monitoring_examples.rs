@@ -62,7 +62,8 @@ fn exported_names(text: &str) -> BTreeSet<String> {
             let mut parts = rest.split_whitespace();
             let (name, kind) = (parts.next().unwrap(), parts.next().unwrap());
             match kind {
-                "counter" => names.insert(format!("{name}_total")),
+                // OpenMetrics names the family without `_total`, the classic format with it.
+                "counter" => names.insert(format!("{}_total", name.trim_end_matches("_total"))),
                 "histogram" => {
                     for suffix in ["_bucket", "_sum", "_count"] {
                         names.insert(format!("{name}{suffix}"));

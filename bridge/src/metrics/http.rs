@@ -1,4 +1,4 @@
-//! `GET /metrics`: on the main listener behind `METRICS_TOKEN` (bearer), or alone on
+//! `GET /metrics` (OpenMetrics or classic Prometheus text, as the `Accept` header asks): on the main listener behind `METRICS_TOKEN` (bearer), or alone on
 //! `METRICS_BIND_ADDR` (unauthenticated there unless `METRICS_TOKEN` is also set). With neither,
 //! `/metrics` does not exist (404): metrics name tenants' states and counts, which are not public.
 
@@ -16,8 +16,8 @@ use crate::config::{Monitoring, Secret};
 use crate::error::Error;
 use crate::store::Store;
 
-/// The exposition's content type.
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// Content type of the OpenMetrics exposition.
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// What the `/metrics` handler needs.
 #[derive(Debug, Clone)]
@@ -80,9 +80,21 @@ async fn metrics(State(state): State<MetricsState>, headers: HeaderMap) -> Respo
         return response;
     }
     let m = global();
-    let _one_at_a_time = m.db.lock.lock().await;
+    let one_at_a_time = m.db.lock.lock().await;
     m.db.refresh(&state.store, state.sla).await;
-    ([(header::CONTENT_TYPE, CONTENT_TYPE)], m.encode()).into_response()
+    let text = m.encode();
+    drop(one_at_a_time);
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if super::classic::wants_openmetrics(accept) {
+        ([(header::CONTENT_TYPE, OPENMETRICS)], text).into_response()
+    } else {
+        let classic = super::classic::from_openmetrics(&text);
+        (
+            [(header::CONTENT_TYPE, super::classic::CONTENT_TYPE)],
+            classic,
+        )
+            .into_response()
+    }
 }
 
 /// Mounts `/metrics` as configured: merged into `app` (behind `METRICS_TOKEN`), or served on its

@@ -6,10 +6,11 @@
 //! timeout, so every replica reports the same numbers for those and a database outage shows as
 //! `stagesub_metrics_database_up 0` instead of a hanging scrape.
 //!
-//! Every name starts with `stagesub_`; counters end in `_total`, durations in `_seconds`. The
-//! exposition is OpenMetrics text (`application/openmetrics-text`), the standardised Prometheus
-//! text format, which Prometheus reads natively.
+//! Every name starts with `stagesub_`; counters end in `_total`, durations in `_seconds`. A scraper
+//! that asks for OpenMetrics (Prometheus does) gets OpenMetrics text; any other gets the classic
+//! Prometheus text format 0.0.4 ([`classic`]).
 
+pub mod classic;
 pub mod http;
 pub mod scrape;
 
