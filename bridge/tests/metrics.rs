@@ -9,6 +9,8 @@ mod http;
 mod process;
 #[path = "support/prometheus.rs"]
 mod prometheus;
+#[path = "support/smtp.rs"]
+mod smtp;
 mod support;
 
 use std::net::SocketAddr;
@@ -16,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use process::{Served, serve_vars};
 use prometheus::Prometheus;
+use smtp::Sink;
 use stagesub_bridge::metrics::http::{MetricsState, router};
 use stagesub_bridge::signature::unix_now;
 use support::*;
@@ -31,6 +34,13 @@ fn checkout(n: u32) -> String {
         metadata(&format!("metrics-{n}"), "Metrics Philharmonic"),
     )
     .to_string()
+}
+
+fn with_contact(payload: String, n: u32) -> String {
+    let mut e: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    e["data"]["object"]["customer_details"]["email"] =
+        serde_json::json!(format!("office@metrics-{n}.example"));
+    e.to_string()
 }
 
 fn deliver(addr: SocketAddr, payload: &str, signature: &str) -> u16 {
@@ -53,6 +63,16 @@ async fn prometheus_scrapes_webhook_counters_with_the_bearer_token() {
     let mut vars = serve_vars(&db.url, &remote.url());
     vars.push(("METRICS_TOKEN", TOKEN.into()));
     vars.push(("COMMIT_MODE", "direct".into()));
+    let mail = tempfile::tempdir().unwrap();
+    let sink = Sink::start(mail.path().to_path_buf());
+    vars.extend([
+        ("SMTP_URL", format!("smtp://127.0.0.1:{}", sink.port)),
+        ("EMAIL_FROM", "stagesub <hello@stagesub.test>".to_owned()),
+        ("ADMIN_EMAIL", "admin@stagesub.test".to_owned()),
+        ("BRIDGE_API_TOKEN", "test-api-token".to_owned()),
+        ("PROVISION_SLA", "1s".to_owned()),
+        ("REMINDER_EVERY", "1h".to_owned()),
+    ]);
     let served = Served::start(&vars, &remote.dir.path().join("work"));
     let addr = served.addr();
 
@@ -107,7 +127,7 @@ async fn prometheus_scrapes_webhook_counters_with_the_bearer_token() {
         .unwrap();
 
     // Two genuine checkouts, one of them delivered twice, and one forged delivery.
-    let (a, b) = (checkout(1), checkout(2));
+    let (a, b) = (with_contact(checkout(1), 1), with_contact(checkout(2), 2));
     let sigs = stripe_sign(&[a.clone(), b.clone()], SECRET, None);
     assert_eq!(deliver(addr, &a, &sigs[0]), 200);
     assert_eq!(deliver(addr, &b, &sigs[1]), 200);
@@ -134,7 +154,6 @@ async fn prometheus_scrapes_webhook_counters_with_the_bearer_token() {
         // observed when the first commit happened.
         (r#"stagesub_tenants{state="published"}"#, 2.0),
         ("stagesub_tenants_pending", 2.0),
-        ("stagesub_tenants_past_sla", 0.0),
         ("stagesub_payment_to_commit_seconds_count", 2.0),
         ("stagesub_publish_attempts_total", 2.0),
         ("stagesub_publish_failures_total", 0.0),
@@ -142,13 +161,49 @@ async fn prometheus_scrapes_webhook_counters_with_the_bearer_token() {
         (r#"up{job="stagesub-bridge"}"#, 1.0),
     ];
     let prom = std::sync::Arc::new(prom);
-    for (query, want) in checks {
+    let expect = |checks: Vec<(&'static str, f64)>| {
         let p = prom.clone();
-        let got = tokio::task::spawn_blocking(move || p.wait_for(query, want, limit))
-            .await
-            .unwrap();
-        assert_eq!(got, Some(want), "{query}: {:?}", served.log());
-    }
+        let log = served.lines.clone();
+        async move {
+            for (query, want) in checks {
+                let p = p.clone();
+                let got = tokio::task::spawn_blocking(move || p.wait_for(query, want, limit))
+                    .await
+                    .unwrap();
+                assert_eq!(got, Some(want), "{query}: {:?}", log.lock().unwrap());
+            }
+        }
+    };
+    expect(checks.to_vec()).await;
+
+    // CI reports one tenant ready: the time from payment to ready is observed, the welcome email
+    // counted; the other stays pending past the (1 s) SLA and the admin is reminded.
+    let ready = http::post(
+        addr,
+        "/api/tenants/metrics-1/ready",
+        &[("authorization", "Bearer test-api-token")],
+        b"",
+    );
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    expect(vec![
+        (r#"stagesub_tenants{state="ready"}"#, 1.0),
+        (r#"stagesub_tenants{state="published"}"#, 1.0),
+        ("stagesub_tenants_pending", 1.0),
+        ("stagesub_tenants_past_sla", 1.0),
+        ("stagesub_payment_to_ready_seconds_count", 1.0),
+        (r#"stagesub_emails_sent_total{recipient="customer"}"#, 1.0),
+        // metrics-2 for sure; metrics-1 too if it passed the SLA before it was ready.
+        (
+            r#"clamp_max(stagesub_reminders_sent_total{mode="reminder"}, 1)"#,
+            1.0,
+        ),
+        (
+            r#"clamp_max(stagesub_emails_sent_total{recipient="admin"}, 1)"#,
+            1.0,
+        ),
+        (r#"stagesub_emails_failed_total{recipient="admin"}"#, 0.0),
+    ])
+    .await;
 
     // Prometheus loaded the example alert rules and evaluates them without errors.
     let p = prom.clone();
