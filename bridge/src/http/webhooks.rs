@@ -37,9 +37,10 @@ impl FromRequest<AppState> for VerifiedBody {
             .headers()
             .get("stripe-signature")
             .map(|v| v.to_str().map(str::to_owned).unwrap_or_default());
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let body = Bytes::from_request(req, state).await.map_err(|e| {
+            crate::metrics::global().webhook_event(None, WebhookOutcome::Rejected);
+            e.into_response()
+        })?;
         verify(header.as_deref(), &body, &state.webhook_secrets).map_err(|e| {
             crate::metrics::global().signature_failure(&e);
             Error::BadRequest(e.to_string()).into_response()

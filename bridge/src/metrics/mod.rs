@@ -92,9 +92,8 @@ fn wait_buckets() -> Vec<f64> {
 
 impl Metrics {
     fn new() -> Self {
-        let mut r = Registry::with_prefix("stagesub");
-        let m = Self {
-            registry: Registry::default(),
+        let mut m = Self {
+            registry: Registry::with_prefix("stagesub"),
             webhook_events: Family::default(),
             signature_failures: Family::default(),
             publish_attempts: Counter::default(),
@@ -109,59 +108,64 @@ impl Metrics {
             reminders_sent: Family::default(),
             db: scrape::DatabaseGauges::default(),
         };
+        m.register();
+        m.create_known_series();
+        m
+    }
+
+    fn register(&mut self) {
+        let r = &mut self.registry;
         r.register(
             "webhook_events",
             "Stripe webhook deliveries by event type and outcome (verified, duplicate, rejected, unrecorded)",
-            m.webhook_events.clone(),
+            self.webhook_events.clone(),
         );
         r.register(
             "webhook_signature_failures",
             "Webhook deliveries refused for their Stripe-Signature, by reason",
-            m.signature_failures.clone(),
+            self.signature_failures.clone(),
         );
         r.register(
             "publish_attempts",
             "Attempts to publish a tenant file to the infra repository",
-            m.publish_attempts.clone(),
+            self.publish_attempts.clone(),
         );
         r.register(
             "publish_failures",
             "Publish attempts that failed (retried or parked)",
-            m.publish_failures.clone(),
+            self.publish_failures.clone(),
         );
         r.register(
             "publish_duration_seconds",
             "Time one publish attempt took",
-            m.publish_duration.clone(),
+            self.publish_duration.clone(),
         );
         r.register(
             "payment_to_commit_seconds",
             "Time from the paid Stripe event to the tenant file's first commit",
-            m.payment_to_commit.clone(),
+            self.payment_to_commit.clone(),
         );
         r.register(
             "payment_to_ready_seconds",
             "Time from the paid Stripe event to CI reporting the database ready",
-            m.payment_to_ready.clone(),
+            self.payment_to_ready.clone(),
         );
         r.register(
             "emails_sent",
             "Emails accepted by the SMTP server, by recipient (customer, admin)",
-            m.emails_sent.clone(),
+            self.emails_sent.clone(),
         );
         r.register(
             "emails_failed",
             "Emails the SMTP server refused or could not be reached for, by recipient",
-            m.emails_failed.clone(),
+            self.emails_failed.clone(),
         );
         r.register(
             "reminders_sent",
             "Reminders about provisions past PROVISION_SLA, by mode (reminder, digest)",
-            m.reminders_sent.clone(),
+            self.reminders_sent.clone(),
         );
-        m.db.register(&mut r);
-        m.create_known_series();
-        Self { registry: r, ..m }
+        self.db.register(r);
     }
 
     /// Creates every known label combination at 0, so that each series exists from the first

@@ -4,7 +4,8 @@
 //! The schema is embedded and applied at start-up under an advisory lock, so several replicas can start
 //! at once. Queries bind every value as a parameter. Modules: [`events`] (intake, one statement per
 //! delivery), `tenants` (rows and locks), `state` ([`TenantState`]), `subscriptions`, `owners`
-//! ([`link_owner`]), `callbacks` (CI's ready/failed), `jobs` (the queue).
+//! ([`link_owner`]), `callbacks` (CI's ready/failed), `jobs` (the queue), [`reminders`] (pending
+//! provisions and their reminder claims), [`metrics`] (what `/metrics` reads at scrape time).
 
 mod callbacks;
 pub mod events;
