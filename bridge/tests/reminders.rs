@@ -196,9 +196,18 @@ async fn concurrent_ticks_claim_each_window_once_and_a_failed_send_is_retried() 
     let tmp = tempfile::tempdir().unwrap();
     let sink = Sink::start(tmp.path().join("mail"));
     let b = Bridge::new().await;
-    for name in ["race-a", "race-b", "race-c"] {
+    for name in ["race-a", "race-b", "race-c", "race-archived"] {
         pending_tenant(&b, name, "Race Ensemble").await;
     }
+    // Archived before it was ready (the subscription ended): not pending, never reminded.
+    let client = b.store.client().await.unwrap();
+    client
+        .execute(
+            "UPDATE tenants SET archived = true WHERE subdomain = 'race-archived'",
+            &[],
+        )
+        .await
+        .unwrap();
     let s = settings(500, 1_000, None);
 
     // SMTP refuses: nothing is claimed, so the window is still due when mail works again.
@@ -241,6 +250,7 @@ async fn concurrent_ticks_claim_each_window_once_and_a_failed_send_is_retried() 
         assert!(seen.len() >= 3, "{name}: {seen:?}");
         assert!(seen.values().all(|n| *n == 1), "{name}: {seen:?}");
     }
+    assert_eq!(reminders_of(&sink, "race-archived"), BTreeMap::new());
     assert_eq!(sink.messages().len(), sent);
     assert_eq!(
         rows(&b, "SELECT count(*) FROM provision_reminders").await,
