@@ -22,6 +22,7 @@
 #   .tools/moto-venv -> ...     Python venv: moto[server] (S3-compatible server for the backup tests),
 #                               STAGESUB_MOTO=.tools/moto-venv/bin/moto_server
 #   lighttpd                    Debian package (git smart-HTTP tests), installed with apt-get when missing
+#   prometheus                  Debian package (prometheus + promtool: /metrics tests, examples/monitoring)
 #   cargo-nextest               `cargo install --locked cargo-nextest` into ~/.cargo/bin, only when missing
 #   .tools/env.sh               `source` it for PATH and the STAGESUB_* variables
 set -euo pipefail
@@ -266,6 +267,16 @@ else
   moto_ok "$moto_dir" || make_venv "$moto_dir" "${MOTO_REQUIREMENTS[@]}"
   activate_dir "$MOTO_VENV" "$moto_dir"
   moto_ok "$MOTO_VENV" || die "$MOTO_VENV/bin/moto_server missing after installing $moto_want"
+fi
+
+# --- 9c. prometheus (promtool) ------------------------------------------------------------------------
+# The /metrics tests scrape the bridge with a real Prometheus; examples/monitoring is checked with promtool.
+if [[ -x /usr/bin/prometheus && -x /usr/bin/promtool ]]; then
+  say "prometheus ok"
+else
+  say "apt-get install prometheus"
+  RUNLEVEL=1 apt_install prometheus # tests start their own; no system service
+  [[ -x /usr/bin/promtool ]] || die "promtool still missing after apt-get install prometheus"
 fi
 
 # --- 10. env.sh -------------------------------------------------------------------------------------

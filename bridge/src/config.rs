@@ -5,8 +5,10 @@ use std::net::SocketAddr;
 
 use stagesub_gitops::PublisherConfig;
 
+mod monitoring;
 mod timing;
 
+pub use monitoring::{DigestAt, Monitoring};
 pub use timing::{Timing, format_duration, parse_duration};
 
 /// A value that must never appear in logs: `Debug` prints `"<redacted>"`.
@@ -95,6 +97,8 @@ pub struct Config {
     /// `stagesub_directory.lookup` suffices). When set, `ready` callbacks send the welcome only
     /// once the directory says `ready` for the subdomain.
     pub directory_url: Option<Secret>,
+    /// `PROVISION_SLA`, `REMINDER_EVERY`, `DIGEST_AT`, `METRICS_TOKEN`, `METRICS_BIND_ADDR`.
+    pub monitoring: Monitoring,
 }
 
 impl Config {
@@ -170,6 +174,7 @@ impl Config {
             worker_concurrency,
             timing: Timing::from_lookup(&get)?,
             directory_url: get("DIRECTORY_URL").map(check_directory_url).transpose()?,
+            monitoring: Monitoring::from_lookup(&get)?,
         })
     }
 }

@@ -11,7 +11,8 @@
 //! Modules by concern: [`config`] (environment), [`http`] (one router per resource), [`server`]
 //! (read timeouts, graceful stop), [`store`], [`worker`], [`tenant`], [`render`], [`retry`] (when a
 //! failed publish is tried again), [`mail`], [`directory`] (the tenant directory's say before a welcome),
-//! [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`]. [`app`] (in [`http`], with
+//! [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`], [`metrics`] (`/metrics`;
+//! reminders of provisions past `PROVISION_SLA` are `worker::reminders`). [`app`] (in [`http`], with
 //! [`AppState`]) builds the router without a socket; [`serve`] runs server and worker until the cancellation token fires, then drains
 //! both for at most `SHUTDOWN_GRACE`.
 
@@ -23,6 +24,7 @@ pub mod event;
 pub mod http;
 pub mod logging;
 pub mod mail;
+pub mod metrics;
 pub mod render;
 pub mod retry;
 pub mod server;
@@ -102,15 +104,27 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
         tracing::info!(%addr, "stagesub-bridge listening");
     }
     let timing = config.timing;
-    let http = tokio::spawn(server::serve(
-        listener,
+    let timeouts = server::ReadTimeouts {
+        header: timing.header_read_timeout,
+        body: timing.body_read_timeout,
+    };
+    // Monitoring: /metrics where configured, and reminders of provisions past PROVISION_SLA.
+    let (router, metrics_server) = metrics::http::mount(
+        &config.monitoring,
+        &store,
         app(state),
-        server::ReadTimeouts {
-            header: timing.header_read_timeout,
-            body: timing.body_read_timeout,
-        },
+        timeouts,
         cancel.clone(),
-    ));
+    )
+    .await?;
+    let reminders = worker::reminders::spawn(
+        &store,
+        ctx.mailer.as_ref(),
+        &config.monitoring,
+        cancel.clone(),
+    );
+    let monitoring: Vec<_> = metrics_server.into_iter().chain(reminders).collect();
+    let http = tokio::spawn(server::serve(listener, router, timeouts, cancel.clone()));
     let worker = tokio::spawn(worker::run(
         store,
         ctx,
@@ -120,9 +134,13 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
     ));
     let (http_abort, worker_abort) = (http.abort_handle(), worker.abort_handle());
     cancel.cancelled().await;
+    let monitoring_abort: Vec<_> = monitoring.iter().map(|t| t.abort_handle()).collect();
     let drained = tokio::time::timeout(timing.shutdown_grace, async {
         let _ = http.await;
         let _ = worker.await;
+        for task in monitoring {
+            let _ = task.await;
+        }
     })
     .await;
     if drained.is_err() {
@@ -132,6 +150,7 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
         );
         http_abort.abort();
         worker_abort.abort();
+        monitoring_abort.iter().for_each(|t| t.abort());
     }
     Ok(())
 }

@@ -92,7 +92,9 @@ impl Mailer {
             .header(ContentType::TEXT_PLAIN)
             .body(mail.body.clone())
             .map_err(|e| MailError::Invalid(e.to_string()))?;
-        self.transport.send(message).await.map_err(|e| {
+        let sent = self.transport.send(message).await;
+        crate::metrics::global().email(mail.to == self.admin, sent.is_ok());
+        sent.map_err(|e| {
             if e.is_permanent() {
                 MailError::Invalid(format!("SMTP server refused the message: {e}"))
             } else {

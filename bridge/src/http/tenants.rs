@@ -74,6 +74,9 @@ async fn ready(
     let first_time = mark_ready(&state.store, &subdomain)
         .await?
         .ok_or_else(|| no_tenant(&subdomain))?;
+    if first_time {
+        crate::metrics::observe_ready(&state.store, &subdomain).await;
+    }
     state.wake.notify_waiters();
     Ok((
         StatusCode::OK,

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::AppState;
 use crate::error::Error;
 use crate::event::{ReceivedEvent, parse_envelope};
+use crate::metrics::WebhookOutcome;
 use crate::signature::verify;
 use crate::store::record_event;
 
@@ -36,11 +37,14 @@ impl FromRequest<AppState> for VerifiedBody {
             .headers()
             .get("stripe-signature")
             .map(|v| v.to_str().map(str::to_owned).unwrap_or_default());
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        verify(header.as_deref(), &body, &state.webhook_secrets)
-            .map_err(|e| Error::BadRequest(e.to_string()).into_response())?;
+        let body = Bytes::from_request(req, state).await.map_err(|e| {
+            crate::metrics::global().webhook_event(None, WebhookOutcome::Rejected);
+            e.into_response()
+        })?;
+        verify(header.as_deref(), &body, &state.webhook_secrets).map_err(|e| {
+            crate::metrics::global().signature_failure(&e);
+            Error::BadRequest(e.to_string()).into_response()
+        })?;
         Ok(VerifiedBody(body))
     }
 }
@@ -50,8 +54,17 @@ async fn receive(
     VerifiedBody(body): VerifiedBody,
 ) -> Result<Response, Error> {
     // One parse of the envelope; the worker reads the rest from the stored body.
-    let event: ReceivedEvent<'_> = parse_envelope(&body)?;
-    let inserted = record_event(&state.store, &event).await?;
+    let metrics = crate::metrics::global();
+    let event: ReceivedEvent<'_> = parse_envelope(&body)
+        .inspect_err(|_| metrics.webhook_event(None, WebhookOutcome::Rejected))?;
+    let recorded = record_event(&state.store, &event).await;
+    let outcome = match recorded {
+        Ok(true) => WebhookOutcome::Verified,
+        Ok(false) => WebhookOutcome::Duplicate,
+        Err(_) => WebhookOutcome::Unrecorded,
+    };
+    metrics.webhook_event(Some(&event.event_type), outcome);
+    let inserted = recorded?;
     if inserted {
         state.wake.notify_waiters();
         tracing::info!(event = %event.id, r#type = %event.event_type, "event recorded");

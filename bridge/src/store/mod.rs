@@ -5,16 +5,19 @@
 //! at once. Queries bind every value as a parameter. Modules: [`events`] (intake, one statement per
 //! delivery), `tenants` (rows and locks), `state` ([`TenantState`]), `subscriptions`, `owners`
 //! ([`link_owner`]), `callbacks` (CI's ready/failed), `jobs` (the queue), [`grace`] (grace periods
-//! before an archive, and the welcome back).
+//! before an archive, and the welcome back), [`reminders`] (pending provisions and their reminder
+//! claims), [`metrics`] (what `/metrics` reads at scrape time).
 
 mod callbacks;
 pub mod events;
 pub mod grace;
 mod job_admin;
 mod jobs;
+pub mod metrics;
 mod notices;
 mod owners;
 mod publications;
+pub mod reminders;
 mod state;
 mod subscriptions;
 mod tenants;
@@ -52,6 +55,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("v3_jobs.sql")),
     (4, include_str!("v4_held_welcomes.sql")),
     (5, include_str!("v5_archive_grace.sql")),
+    (7, include_str!("v7_reminders.sql")),
 ];
 
 /// Connection pool to the bridge's database.

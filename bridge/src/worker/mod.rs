@@ -17,6 +17,7 @@ mod grace;
 mod notices;
 mod publish;
 mod publish_notices;
+pub mod reminders;
 
 use std::sync::Arc;
 use std::time::Duration;

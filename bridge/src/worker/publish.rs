@@ -34,7 +34,14 @@ pub(super) async fn publish_tenant(
         return Ok(Outcome::Done);
     }
     let change = change_for(&tenant.record, &ctx.tenants_dir, content);
-    let published = ctx.publisher.publish(&change).await?;
+    let started = std::time::Instant::now();
+    let published = ctx.publisher.publish(&change).await;
+    let metrics = crate::metrics::global();
+    metrics.publish_attempt(started.elapsed(), published.is_ok());
+    let published = published?;
+    if let Some(age) = store::metrics::unpublished_payment_age(db, subdomain).await? {
+        metrics.payment_to_commit(age);
+    }
     tracing::info!(
         subdomain,
         branch = %published.branch,
