@@ -155,6 +155,10 @@ pub struct ApplyArgs {
     /// When `terraform init` runs.
     #[arg(long, value_enum, default_value_t = InitPolicy::Auto)]
     pub init: InitPolicy,
+    /// How long `terraform apply` waits for its state lock (`-lock-timeout`; a held lock is
+    /// another apply of the same root, or the `pg` backend creating a state in the same database).
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub state_lock_timeout: String,
     /// Extra argument for `terraform apply` (repeatable), e.g. `--apply-arg=-parallelism=2`.
     #[arg(long = "apply-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub apply_args: Vec<String>,

@@ -126,7 +126,9 @@ pub async fn apply(args: ApplyArgs) -> Result<u8> {
                 binary: args.terraform.clone(),
                 roots,
                 init: args.init,
-                apply_args: args.apply_args.clone(),
+                apply_args: std::iter::once(format!("-lock-timeout={}", args.state_lock_timeout))
+                    .chain(args.apply_args.iter().cloned())
+                    .collect(),
                 redactor,
             };
             (fleet, Vec::new(), Exec::Terraform(Arc::new(executor)))
