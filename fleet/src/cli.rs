@@ -155,6 +155,10 @@ pub struct ApplyArgs {
     /// When `terraform init` runs.
     #[arg(long, value_enum, default_value_t = InitPolicy::Auto)]
     pub init: InitPolicy,
+    /// Command run instead of `terraform -chdir=<root> init` (through `sh -c`; `{subdomain}` is
+    /// replaced, FLEET_SUBDOMAIN set), e.g. `scripts/tenant-root.sh {subdomain}`.
+    #[arg(long, env = "STAGESUB_FLEET_INIT_COMMAND", value_name = "COMMAND")]
+    pub init_command: Option<String>,
     /// How long `terraform apply` waits for its state lock (`-lock-timeout`; a held lock is
     /// another apply of the same root, or the `pg` backend creating a state in the same database).
     #[arg(long, default_value = "5m", value_name = "DURATION")]

@@ -129,6 +129,7 @@ pub async fn apply(args: ApplyArgs) -> Result<u8> {
                 apply_args: std::iter::once(format!("-lock-timeout={}", args.state_lock_timeout))
                     .chain(args.apply_args.iter().cloned())
                     .collect(),
+                init_command: args.init_command.clone(),
                 redactor,
             };
             (fleet, Vec::new(), Exec::Terraform(Arc::new(executor)))

@@ -38,6 +38,11 @@ pub struct TerraformExecutor {
     pub init: InitPolicy,
     /// Extra arguments for `apply` (e.g. `-parallelism=2`).
     pub apply_args: Vec<String>,
+    /// Runs instead of `terraform init` (through `sh -c`, from the current folder), with
+    /// `{subdomain}` replaced and `FLEET_SUBDOMAIN` set: e.g. the infra repository's
+    /// `scripts/tenant-root.sh {subdomain}`, which copies the shared settings in and selects
+    /// the tenant's own state.
+    pub init_command: Option<String>,
     /// Cleans error text.
     pub redactor: Redactor,
 }
@@ -106,11 +111,33 @@ impl TerraformExecutor {
         })
     }
 
-    async fn init(&self, root: &Path) -> std::result::Result<(), String> {
-        let run = self
-            .terraform(root, &["init", "-input=false", "-no-color"])
-            .await
-            .map_err(|e| self.spawn_error(&e))?;
+    async fn init(&self, subdomain: &str, root: &Path) -> std::result::Result<(), String> {
+        let run = match &self.init_command {
+            // The subdomain is a checked DNS label (discover): nothing in it a shell reads.
+            Some(command) => {
+                let out = Command::new("sh")
+                    .arg("-c")
+                    .arg(command.replace("{subdomain}", subdomain))
+                    .env("FLEET_SUBDOMAIN", subdomain)
+                    .env("TF_IN_AUTOMATION", "1")
+                    .env("TF_INPUT", "0")
+                    .stdin(Stdio::null())
+                    .kill_on_drop(true)
+                    .output()
+                    .await
+                    .map_err(|e| format!("could not run the init command: {e}"))?;
+                let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+                output.push_str(&String::from_utf8_lossy(&out.stderr));
+                Run {
+                    ok: out.status.success(),
+                    output,
+                }
+            }
+            None => self
+                .terraform(root, &["init", "-input=false", "-no-color"])
+                .await
+                .map_err(|e| self.spawn_error(&e))?,
+        };
         if run.ok {
             Ok(())
         } else {
@@ -133,7 +160,7 @@ impl TerraformExecutor {
         if self.init == InitPolicy::Always
             || (self.init == InitPolicy::Auto && !root.join(".terraform").is_dir())
         {
-            self.init(&root).await?;
+            self.init(&subdomain, &root).await?;
             initialised = true;
         }
         let mut args = vec!["apply", "-auto-approve", "-input=false", "-no-color"];
@@ -147,7 +174,7 @@ impl TerraformExecutor {
             && self.init == InitPolicy::Auto
             && NEEDS_INIT.iter().any(|m| run.output.contains(m))
         {
-            self.init(&root).await?;
+            self.init(&subdomain, &root).await?;
             initialised = true;
             run = self
                 .terraform(&root, &args)
@@ -230,6 +257,7 @@ mod tests {
             roots: BTreeMap::new(),
             init: InitPolicy::Auto,
             apply_args: vec![],
+            init_command: None,
             redactor,
         };
         let output = "Plan: 1 to add\n╷\n│ Error: creating the database\n│ \n│   with module.x,\n│ could not connect to postgres://a:pw1234@h/db topsecret-value\n╵\n";

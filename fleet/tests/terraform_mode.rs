@@ -8,7 +8,7 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::{KEY, base_migrations, fleet, json, line, migration};
@@ -173,12 +173,23 @@ fn terraform_mode_canary_resume_migrations_mode_and_empty_plans() {
 
     // Fixed and resumed: the canary is retried, the others run; every root is initialised.
     root(&tenants, &subs[0], "Orchestra", &migrations, state_db.url());
+    // The roots not initialised yet go through --init-command (the infra repository's
+    // scripts/tenant-root.sh in CI); the canary's root was initialised by the first run.
+    let marks = tmp.path().join("inits");
+    fs::create_dir(&marks).unwrap();
+    let init_command = format!(
+        "touch {marks}/{{subdomain}} && \"$STAGESUB_TERRAFORM\" -chdir={tenants}/$FLEET_SUBDOMAIN init -input=false",
+        marks = marks.display(),
+        tenants = tenants.display()
+    );
     let run = run_fleet(base(&[
         "--canary",
         &subs[0],
         "--run-id",
         "tf-1",
         "--retry-failed",
+        "--init-command",
+        &init_command,
     ]));
     assert_eq!(run.code, Some(0), "{run:?} {:#}", json(&report));
     let r = json(&report);
@@ -197,6 +208,12 @@ fn terraform_mode_canary_resume_migrations_mode_and_empty_plans() {
             .unwrap_or_default()
     };
     assert_eq!(versions(&subs[1]), "20260101000000,20260102000000");
+    let mut inited: Vec<String> = fs::read_dir(&marks)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    inited.sort();
+    assert_eq!(inited, [subs[1].clone(), subs[2].clone()]);
 
     // A migration through migrations mode: the directory the provider wrote finds the databases.
     migration(
@@ -280,7 +297,7 @@ fn common_tag() -> String {
 
 fn terraform_in(
     tf: &Terraform,
-    dir: &PathBuf,
+    dir: &Path,
     env: &[(String, String)],
     args: &[&str],
 ) -> (Option<i32>, String) {
