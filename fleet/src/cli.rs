@@ -138,8 +138,8 @@ pub struct ApplyArgs {
     )]
     pub api_budget_per_minute: u32,
     /// Management API calls one tenant's apply makes (measure with the stand-in's
-    /// /_standin/stats; the default is the provider's refresh + no-op apply on Supabase).
-    #[arg(long, default_value_t = 6, value_name = "N")]
+    /// /_standin/stats; 4 measured for a migration-only apply on Supabase, BENCHMARKS.md).
+    #[arg(long, default_value_t = 4, value_name = "N")]
     pub api_calls_per_apply: u32,
     /// Runners sharing the budget at once (default: N of --slice).
     #[arg(long, value_name = "N")]

@@ -62,7 +62,7 @@ impl Fleet {
             .iter()
             .map(|db| format!("CREATE DATABASE {db} OWNER {role}"))
             .collect();
-        in_parallel(&statements);
+        in_parallel(&statements, 8);
         let fleet = Fleet {
             directory,
             subdomains,
@@ -160,8 +160,8 @@ impl Fleet {
 
 /// Runs each admin statement on its own connection, a few at a time: `DROP DATABASE` waits for a
 /// checkpoint, and concurrent requests share one.
-fn in_parallel(statements: &[String]) {
-    for chunk in statements.chunks(8) {
+fn in_parallel(statements: &[String], at_once: usize) {
+    for chunk in statements.chunks(at_once) {
         let handles: Vec<_> = chunk
             .iter()
             .cloned()
@@ -185,7 +185,7 @@ impl Drop for Fleet {
             .iter()
             .map(|db| format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
             .collect();
-        in_parallel(&drops);
+        in_parallel(&drops, 32);
         let role = self.role.clone();
         let _ = std::panic::catch_unwind(move || {
             postgres::query(
