@@ -161,7 +161,18 @@ impl Report {
             run_id: first.run_id.clone(),
             mode: first.mode.clone(),
             scope: format!("merged ({} reports)", reports.len()),
-            wall_ms: reports.iter().map(|r| r.wall_ms).sum(),
+            // The canary job runs before the slices, the slices side by side.
+            wall_ms: reports
+                .iter()
+                .filter(|r| r.scope == "canary")
+                .map(|r| r.wall_ms)
+                .sum::<u64>()
+                + reports
+                    .iter()
+                    .filter(|r| r.scope != "canary")
+                    .map(|r| r.wall_ms)
+                    .max()
+                    .unwrap_or(0),
             stopped: (!stopped.is_empty()).then(|| stopped.join("; ")),
             counts: Counts::default(),
             p50_ms: 0,
@@ -321,7 +332,15 @@ mod tests {
             line("a", Outcome::Skipped, 0),
             line("c", Outcome::Applied, 3),
         ];
-        let merged = Report::merge(&[canary, a]).unwrap();
+        let mut b = a.clone();
+        b.wall_ms = 30;
+        b.tenants.clear();
+        let merged = Report::merge(&[canary, a, b]).unwrap();
+        assert_eq!(
+            merged.wall_ms,
+            10 + 30,
+            "canary, then the slices side by side"
+        );
         assert_eq!(merged.counts.applied, 2);
         assert_eq!(merged.counts.failed, 1);
         assert_eq!(merged.tenants.len(), 3);
