@@ -28,7 +28,11 @@ esac
 
 echo "machine: $(nproc) cores, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%dT%H:%MZ)"
 cargo build -q -p terraform-provider-stagesub --bins
-cargo build -q -p stagesub-fleet --bins
+# The fleet as it ships: a release build (dbmate, its yardstick, is an optimised Go binary too).
+cargo build -q --release -p stagesub-fleet --bins
+STAGESUB_FLEET_BIN="${CARGO_TARGET_DIR:-target}/release/stagesub-fleet"
+export STAGESUB_FLEET_BIN
+echo "stagesub-fleet: $STAGESUB_FLEET_BIN"
 for test in "${tests[@]}"; do
   cargo test -q -p stagesub-fleet --test bench -- --ignored --exact "$test" --nocapture 2>&1 |
     grep -E '^BENCH|panicked|test result'

@@ -14,8 +14,8 @@
 //! Rules worth knowing:
 //! - Order is deterministic: canaries by name or by the lowest hashes ([`select`]); slices by a
 //!   hash of the subdomain ([`slice`]), so N runners cover the fleet exactly once.
-//! - Progress is recorded after every tenant, atomically ([`record`]); a re-run with the same run
-//!   id skips what is applied and, with `--retry-failed`, retries what failed.
+//! - Progress is recorded after every tenant, one appended line each ([`record`]); a re-run with
+//!   the same run id skips what is applied and, with `--retry-failed`, retries what failed.
 //! - The Management API's rate limit is shared by all runners: each runner takes
 //!   `budget / runners` and spaces its applies' starts by `calls per apply / its share`
 //!   (divided budget, no coordination service).

@@ -1,9 +1,12 @@
 //! The progress file (`--state-file`): what a run has done, written after every tenant so an
-//! interrupted run resumes where it stopped. Written to a temporary file and renamed, so a kill
-//! at any moment leaves either the previous or the new version, never half of one.
+//! interrupted run resumes where it stopped. JSON lines: a header line (run id, mode, start),
+//! then one line per finished tenant, appended as it finishes (constant cost per tenant, however
+//! large the fleet). A kill in the middle of a write leaves at most a partial last line, which
+//! loading ignores (that tenant simply runs again).
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -106,13 +109,76 @@ impl RunRecord {
                 });
             }
         };
-        serde_json::from_str(&text).map(Some).map_err(|e| {
+        let wrong = |why: String| {
             Error::Usage(format!(
-                "the progress file {} is not a stagesub-fleet run record ({e}); move it away or \
+                "the progress file {} is not a stagesub-fleet run record ({why}); move it away or \
                  pass another --state-file",
                 path.display()
             ))
-        })
+        };
+        let mut lines = text.lines();
+        let header: Header = serde_json::from_str(lines.next().unwrap_or_default())
+            .map_err(|e| wrong(format!("line 1: {e}")))?;
+        let mut record = RunRecord {
+            run_id: header.run_id,
+            mode: header.mode,
+            started_at: header.started_at,
+            tenants: BTreeMap::new(),
+        };
+        let complete = text.ends_with('\n');
+        let rest: Vec<&str> = lines.collect();
+        for (index, line) in rest.iter().enumerate() {
+            match serde_json::from_str::<Line>(line) {
+                Ok(l) => {
+                    record.tenants.insert(l.subdomain, l.record);
+                }
+                // A write cut short by a kill: that tenant runs again.
+                Err(_) if index + 1 == rest.len() && !complete => {}
+                Err(e) => return Err(wrong(format!("line {}: {e}", index + 2))),
+            }
+        }
+        Ok(Some(record))
+    }
+
+    /// Writes the header when the file does not exist yet (a resumed run keeps its file).
+    pub fn begin(&self, path: &Path) -> Result<()> {
+        if path.exists() {
+            return Ok(());
+        }
+        let header = Header {
+            run_id: self.run_id.clone(),
+            mode: self.mode.clone(),
+            started_at: self.started_at,
+        };
+        let mut text = serde_json::to_string(&header).map_err(|e| Error::Usage(e.to_string()))?;
+        text.push('\n');
+        let tmp = temporary(path);
+        fs::write(&tmp, text)
+            .and_then(|()| fs::rename(&tmp, path))
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+    }
+
+    /// Records `subdomain`'s attempt: in memory, and one line appended to `path`.
+    pub fn append(&mut self, path: &Path, subdomain: &str, tenant: TenantRecord) -> Result<()> {
+        let line = Line {
+            subdomain: subdomain.to_owned(),
+            record: tenant.clone(),
+        };
+        let mut text = serde_json::to_string(&line).map_err(|e| Error::Usage(e.to_string()))?;
+        text.push('\n');
+        fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        self.tenants.insert(subdomain.to_owned(), tenant);
+        Ok(())
     }
 
     /// Opens the run to continue: the file's run when `run_id` is `None` or the same, a new one
@@ -137,18 +203,6 @@ impl RunRecord {
         }
     }
 
-    /// Writes the record atomically (temporary file in the same folder, then rename).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_vec_pretty(self).map_err(|e| Error::Usage(e.to_string()))?;
-        let tmp = temporary(path);
-        fs::write(&tmp, text)
-            .and_then(|()| fs::rename(&tmp, path))
-            .map_err(|source| Error::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-    }
-
     /// Whether `subdomain` needs to run: not applied yet, and not failed unless `retry_failed`.
     pub fn pending(&self, subdomain: &str, retry_failed: bool) -> bool {
         match self.tenants.get(subdomain).map(|t| t.outcome) {
@@ -157,6 +211,20 @@ impl RunRecord {
             _ => true,
         }
     }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    run_id: String,
+    mode: String,
+    started_at: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Line {
+    subdomain: String,
+    #[serde(flatten)]
+    record: TenantRecord,
 }
 
 fn temporary(path: &Path) -> PathBuf {
@@ -174,18 +242,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.json");
         let mut record = RunRecord::open(&path, Some("r1"), "migrations").unwrap();
-        record.tenants.insert(
-            "alpha".into(),
-            TenantRecord {
-                outcome: Outcome::Applied,
-                duration_ms: 5,
-                error: None,
-                detail: None,
-                finished_at: 1,
-                attempts: 1,
-            },
-        );
-        record.save(&path).unwrap();
+        record.begin(&path).unwrap();
+        record
+            .append(
+                &path,
+                "alpha",
+                TenantRecord {
+                    outcome: Outcome::Applied,
+                    duration_ms: 5,
+                    error: None,
+                    detail: None,
+                    finished_at: 1,
+                    attempts: 1,
+                },
+            )
+            .unwrap();
         let again = RunRecord::open(&path, None, "migrations").unwrap();
         assert_eq!(again, record);
         assert!(!again.pending("alpha", true));
@@ -193,5 +264,13 @@ mod tests {
         let err = RunRecord::open(&path, Some("r2"), "migrations").unwrap_err();
         assert!(err.to_string().contains("--run-id \"r1\""), "{err}");
         assert!(RunRecord::open(&path, Some("r1"), "terraform").is_err());
+        // A line cut short by a kill is ignored; a broken line in the middle is an error.
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"subdomain\":\"beta\",\"outc");
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(RunRecord::load(&path).unwrap().unwrap(), record);
+        text.push_str("\n{}\n");
+        std::fs::write(&path, &text).unwrap();
+        assert!(RunRecord::load(&path).is_err());
     }
 }

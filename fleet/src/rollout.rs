@@ -115,6 +115,7 @@ pub async fn run<E: Executor>(
             options.max_failures
         ));
     }
+    state.record.begin(&options.state_file)?;
     let canary_count = selection.canaries.len();
     state.phase("canary", &selection.canaries, true).await?;
     if state.stopped.is_none() && canary_count > 0 {
@@ -257,8 +258,9 @@ impl<E: Executor> Loop<'_, E> {
             .tenants
             .get(&subdomain)
             .map_or(1, |t| t.attempts + 1);
-        self.record.tenants.insert(
-            subdomain.clone(),
+        self.record.append(
+            &self.options.state_file,
+            &subdomain,
             TenantRecord {
                 outcome,
                 duration_ms,
@@ -267,8 +269,7 @@ impl<E: Executor> Loop<'_, E> {
                 finished_at: now_secs(),
                 attempts,
             },
-        );
-        self.record.save(&self.options.state_file)?;
+        )?;
         if let Some(e) = &error {
             self.progress
                 .note(&format!("fleet: {subdomain} failed ({phase}): {e}"));

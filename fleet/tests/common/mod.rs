@@ -229,9 +229,15 @@ pub struct Run {
     pub stderr: String,
 }
 
-/// The fleet binary.
+/// The fleet binary: `$STAGESUB_FLEET_BIN` (the benchmarks use a release build), else the one
+/// cargo built for these tests.
 pub fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_stagesub-fleet"))
+    std::env::var_os("STAGESUB_FLEET_BIN")
+        .filter(|v| !v.is_empty())
+        .map_or_else(
+            || PathBuf::from(env!("CARGO_BIN_EXE_stagesub-fleet")),
+            PathBuf::from,
+        )
 }
 
 /// Runs `stagesub-fleet <args>` with `env` (and nothing of the caller's directory settings).
