@@ -498,3 +498,58 @@ fn missing_settings_are_named_before_anything_runs() {
         assert_eq!(fleet(sub, &[]).code, Some(0), "{sub:?}");
     }
 }
+
+#[test]
+fn sigterm_stops_new_starts_and_lets_the_tenant_in_flight_finish() {
+    let f = Fleet::create("trm", 4);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("m");
+    migration(
+        &dir,
+        "20260101000000",
+        "slow",
+        "CREATE TABLE runs (at timestamptz default now());\nSELECT pg_sleep(0.5);\n",
+    );
+    let (state, report) = (tmp.path().join("s.json"), tmp.path().join("r.json"));
+    let a = args(
+        dir.to_str().unwrap(),
+        state.to_str().unwrap(),
+        report.to_str().unwrap(),
+        &["--parallel", "1"],
+    );
+    let mut child = std::process::Command::new(common::binary())
+        .args(&a)
+        .envs(f.env())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(&state).map_or(0, |t| t.lines().count()) < 2 {
+        assert!(Instant::now() < deadline, "the run made no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r = json(&report);
+    assert!(
+        r["stopped"].as_str().unwrap().contains("interrupted"),
+        "{r:#}"
+    );
+    let applied = r["counts"]["applied"].as_u64().unwrap();
+    assert!((1..4).contains(&applied), "{r:#}");
+    assert_eq!(
+        r["counts"]["failed"], 0,
+        "the tenant in flight finished: {r:#}"
+    );
+    assert_eq!(applied + r["counts"]["not_started"].as_u64().unwrap(), 4);
+    // Every tenant the report calls applied has its migration, the others none.
+    for (i, sub) in f.subdomains.iter().enumerate() {
+        let expected = usize::from(line(&r, sub)["outcome"] == "applied");
+        assert_eq!(f.versions(i).len(), expected, "{sub}");
+    }
+}

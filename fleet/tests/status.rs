@@ -24,11 +24,18 @@ fn status_reports_applied_migrations_last_apply_and_drift() {
             state.to_str().unwrap(),
             "--run-id",
             "roll-1",
-            "-q",
         ],
         &f.env(),
     );
     assert_eq!(run.code, Some(0), "{run:?}");
+    // The progress line (not a terminal: printed as lines) ends with the final counts.
+    assert!(
+        run.stderr
+            .contains("fleet: 4 done, 0 failed, 0 remaining of 4 |"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("/s | elapsed"), "{}", run.stderr);
     let status = |extra: &[&str]| {
         let mut a = vec!["status", "--migrations-dir", dir.to_str().unwrap()];
         a.extend_from_slice(extra);
