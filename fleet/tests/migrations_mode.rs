@@ -517,7 +517,7 @@ fn sigterm_stops_new_starts_and_lets_the_tenant_in_flight_finish() {
         report.to_str().unwrap(),
         &["--parallel", "1"],
     );
-    let mut child = std::process::Command::new(common::binary())
+    let child = std::process::Command::new(common::binary())
         .args(&a)
         .envs(f.env())
         .stderr(std::process::Stdio::piped())
