@@ -77,9 +77,13 @@ fn plan_directory(plan: &mut Plan, directory: bool) {
         Value::Bool(false) => "ready".into(),
         _ => Value::Unknown,
     };
+    // Any update writes the row again (directory_settle), a new generation with it: that
+    // includes an update only the plan itself asks for, such as pending migrations with an
+    // unchanged configuration, where Terraform proposed the prior generation.
     if plan.is_create()
         || plan.planned.attr(status) != &expected
         || plan.prior.attr(generation).is_null()
+        || plan.planned != plan.prior
     {
         plan.planned.set_attr(status, expected);
         plan.planned.set_attr(generation, Value::Unknown);
@@ -216,6 +220,12 @@ mod tests {
             assert_eq!(p.planned.str_attr(attr::DIRECTORY_STATUS), Some(want));
             assert!(p.planned.attr(attr::DIRECTORY_GENERATION).is_unknown());
         }
+        // Pending migrations alone make an update: the row is written again.
+        let mut p = plan(Some("ready"), Some(7), false);
+        p.planned
+            .set_attr(attr::APPLIED_MIGRATIONS, Value::string_list(["a"]));
+        plan_directory(&mut p, true);
+        assert!(p.planned.attr(attr::DIRECTORY_GENERATION).is_unknown());
         let mut p = plan(Some("ready"), Some(7), false);
         plan_directory(&mut p, false);
         assert!(p.planned.attr(attr::DIRECTORY_STATUS).is_null());
