@@ -95,6 +95,8 @@ pub struct Config {
     /// `stagesub_directory.lookup` suffices). When set, `ready` callbacks send the welcome only
     /// once the directory says `ready` for the subdomain.
     pub directory_url: Option<Secret>,
+    /// The operator console (`CONSOLE_*`, `PROVISION_SLA`, `STRIPE_API_KEY`, `STRIPE_API_BASE`).
+    pub console: crate::console::ConsoleConfig,
 }
 
 impl Config {
@@ -170,6 +172,7 @@ impl Config {
             worker_concurrency,
             timing: Timing::from_lookup(&get)?,
             directory_url: get("DIRECTORY_URL").map(check_directory_url).transpose()?,
+            console: crate::console::ConsoleConfig::from_lookup(&get)?,
         })
     }
 }

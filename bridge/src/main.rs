@@ -1,6 +1,7 @@
 //! `stagesub-bridge`: parses the command line and calls the library. `serve` runs the webhook server
 //! and the worker; `render` prints a tenant file for given values; `jobs list | retry` shows and
-//! re-queues jobs; `tenants link-owner` links a guest tenant to a Stripe customer.
+//! re-queues jobs; `tenants link-owner` links a guest tenant to a Stripe customer; `console
+//! hash-password` makes a `CONSOLE_USERS` hash.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -35,6 +36,16 @@ enum Command {
     /// Admin actions on tenants (DATABASE_URL from the environment)
     #[command(subcommand)]
     Tenants(TenantsCommand),
+    /// The operator console (/console)
+    #[command(subcommand)]
+    Console(ConsoleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConsoleCommand {
+    /// Read a password from stdin (asked twice, not echoed, on a terminal) and print its argon2id
+    /// hash for CONSOLE_USERS (name:hash, comma-separated; quote it: it holds `$`)
+    HashPassword,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +126,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(),
         Command::Render(args) => finish(render(args)),
         Command::Jobs(command) => finish(run_async(jobs(command))),
+        Command::Console(ConsoleCommand::HashPassword) => finish(commands::console_hash_password()),
         Command::Tenants(TenantsCommand::LinkOwner {
             subdomain,
             customer,

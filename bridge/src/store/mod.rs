@@ -7,6 +7,9 @@
 //! ([`link_owner`]), `callbacks` (CI's ready/failed), `jobs` (the queue).
 
 mod callbacks;
+mod console;
+mod console_actions;
+mod deliveries;
 pub mod events;
 mod job_admin;
 mod jobs;
@@ -16,9 +19,18 @@ mod publications;
 mod state;
 mod subscriptions;
 mod tenants;
+mod timeline;
 
 pub use callbacks::{hold_welcome, mark_ready, record_failure_report, report_text};
-pub use events::{StoredEvent, load_event_with_outcome, record_event};
+pub use console::{
+    AuditEntry, ConsoleSession, audit, audit_entries, create_session, delete_session, load_session,
+    recent_login_failures, record_login_attempt,
+};
+pub use console_actions::{
+    assign_held, mark_manually_provisioned, release_held, resend_welcome, retry_publishing,
+};
+pub use deliveries::{DeliveryCount, DeliverySource, delivery_counts, record_rejected_delivery};
+pub use events::{StoredEvent, load_event_with_outcome, record_event, record_event_from};
 pub(crate) use events::{load_event, set_outcome};
 pub use job_admin::{
     JobFilter, JobRow, JobState, job, list_jobs, requeue_job, requeue_parked_jobs,
@@ -36,6 +48,10 @@ pub(crate) use subscriptions::subscription_fact;
 pub use subscriptions::{SubscriptionFact, record_subscription_fact};
 pub use tenants::{StoredTenant, load_tenant, lock_subscription, lock_tenant};
 pub(crate) use tenants::{save_tenant, set_archived, tenants_of_subscription};
+pub use timeline::{
+    HeldRequest, TenantQuery, TenantRow, TimelineEntry, held_requests, list_tenants, record_email,
+    timeline,
+};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use stagesub_pgconn::{TlsOptions, connect_settings};
@@ -49,6 +65,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("schema_v2.sql")),
     (3, include_str!("v3_jobs.sql")),
     (4, include_str!("v4_held_welcomes.sql")),
+    (6, include_str!("v6_console.sql")),
 ];
 
 /// Connection pool to the bridge's database.
