@@ -141,7 +141,10 @@ impl Browser {
         browser.session = attached["sessionId"].as_str().unwrap().to_owned();
         browser.call("Page.enable", json!({}));
         // No page script runs: the console must work without JavaScript.
-        browser.call("Emulation.setScriptExecutionDisabled", json!({ "value": true }));
+        browser.call(
+            "Emulation.setScriptExecutionDisabled",
+            json!({ "value": true }),
+        );
         browser
     }
 
@@ -269,10 +272,11 @@ impl Browser {
     fn click_at(&mut self, selector: &str) {
         let id = self.must(selector);
         self.call("DOM.scrollIntoViewIfNeeded", json!({ "nodeId": id }));
-        let quad = self.call("DOM.getBoxModel", json!({ "nodeId": id }))["model"]["content"].clone();
-        let q: Vec<f64> = quad
+        // The first line box of the element (a link may wrap onto two lines).
+        let quads = self.call("DOM.getContentQuads", json!({ "nodeId": id }))["quads"].clone();
+        let q: Vec<f64> = quads[0]
             .as_array()
-            .unwrap()
+            .unwrap_or_else(|| panic!("{selector} is not visible"))
             .iter()
             .map(|v| v.as_f64().unwrap())
             .collect();
