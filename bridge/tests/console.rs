@@ -705,3 +705,93 @@ async fn deliveries_are_counted_and_missed_events_found_through_stripes_api() {
         a.body
     );
 }
+
+#[tokio::test]
+async fn hostile_inputs_get_a_reason_not_a_server_error() {
+    let c = Console::with_users().await;
+    send(
+        &c.b,
+        &customer_checkout(
+            "evt_z1",
+            unix_now(),
+            "cus_z",
+            "z@x.test",
+            "zeta-hall",
+            "Zeta",
+        ),
+    )
+    .await;
+    let (cookie, csrf) = c.login(PEER).await;
+    let auth_headers = [("cookie", cookie.as_str())];
+    for uri in [
+        "/console/tenants/no%00pe",
+        "/console/tenants/nobody-here",
+        "/console/tenants/zeta-hall/confirm/explode",
+        "/console/tenants/zeta-hall/confirm/release-held",
+        "/console/tenants?state=%00",
+        "/console/tenants?state=bogus",
+    ] {
+        let a = c.request("GET", uri, PEER, &auth_headers, &[]).await;
+        assert!(
+            (400..500).contains(&a.status),
+            "{uri}: {} {}",
+            a.status,
+            a.body
+        );
+    }
+    let a = c
+        .request(
+            "GET",
+            "/console/tenants?q=%00%27%22%3C",
+            PEER,
+            &auth_headers,
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    for (uri, form) in [
+        (
+            "/console/tenants/no%00pe/retry-publish",
+            vec![("csrf", csrf.as_str())],
+        ),
+        (
+            "/console/tenants/zeta-hall/release-held",
+            vec![("csrf", csrf.as_str()), ("event", "evt\0x")],
+        ),
+        (
+            "/console/tenants/zeta-hall/assign-held",
+            vec![("csrf", csrf.as_str()), ("event", "evt_z1")],
+        ),
+        (
+            "/console/tenants/zeta-hall/link-owner",
+            vec![("csrf", csrf.as_str()), ("customer", "cus_\0")],
+        ),
+        (
+            "/console/tenants/zeta-hall/mark-manual",
+            vec![("csrf", csrf.as_str()), ("import_id", "x\"; drop")],
+        ),
+        (
+            "/console/tenants/zeta-hall/resend-welcome",
+            vec![("csrf", csrf.as_str())],
+        ),
+        (
+            "/console/tenants/zeta-hall/explode",
+            vec![("csrf", csrf.as_str())],
+        ),
+    ] {
+        let a = c.request("POST", uri, PEER, &auth_headers, &form).await;
+        assert!(
+            (400..500).contains(&a.status),
+            "{uri}: {} {}",
+            a.status,
+            a.body
+        );
+    }
+    let a = c.try_login(PEER, "ali\0ce", "x").await;
+    assert_eq!(a.status, 401);
+    assert_eq!(
+        c.b.count("SELECT count(*) FROM tenants WHERE import_id IS NOT NULL")
+            .await,
+        0
+    );
+}

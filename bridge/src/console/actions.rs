@@ -178,7 +178,10 @@ pub(super) async fn perform(
         Action::ReleaseHeld | Action::AssignHeld => format!("event={event}"),
         _ => String::new(),
     };
-    let result = run(&state, &viewer, action, &subdomain, event, value).await;
+    let result = match find_tenant(&state, &subdomain).await {
+        Ok(_) => run(&state, &viewer, action, &subdomain, event, value).await,
+        Err(e) => Err(e),
+    };
     let outcome = match &result {
         Ok(done) => format!("ok: {done}"),
         Err(e) if e.is_client_error() => format!("refused: {e}"),

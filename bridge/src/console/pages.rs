@@ -84,7 +84,12 @@ pub(super) async fn login(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
-    let username: String = field("username").trim().chars().take(200).collect();
+    let username: String = field("username")
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
     let expected = auth::cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if state.config.users.is_empty() || !auth::same(field("csrf"), &expected) {
         let _ = audit(
@@ -293,6 +298,7 @@ async fn tenant_list(
         state: wanted.map(str::to_owned),
         search: params.get("q").cloned(),
         pending_only,
+        subdomain: None,
     };
     let sla = state.config.provision_sla;
     let rows = async {
@@ -344,13 +350,13 @@ pub(super) async fn find_tenant(state: &ConsoleState, subdomain: &str) -> Result
     let client = state.store.client().await?;
     let sla_secs = i64::try_from(state.config.provision_sla.as_secs()).unwrap_or(i64::MAX);
     let query = TenantQuery {
-        search: Some(subdomain.to_owned()),
+        subdomain: Some(subdomain.to_owned()),
         ..TenantQuery::default()
     };
     store::list_tenants(&**client, &query, sla_secs)
         .await?
         .into_iter()
-        .find(|t| t.subdomain == subdomain)
+        .next()
         .ok_or_else(|| Error::NotFound(format!("no tenant with subdomain {subdomain:?}")))
 }
 

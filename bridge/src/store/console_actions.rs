@@ -53,6 +53,11 @@ async fn held_event(
     subdomain: &str,
     event_id: &str,
 ) -> Result<(crate::store::StoredEvent, String), Error> {
+    if event_id.contains('\0') {
+        return Err(Error::NotFound(format!(
+            "event {event_id:?} is not a held request for {subdomain}"
+        )));
+    }
     let prefix = format!("held: subdomain {subdomain} belongs to ");
     let row = db
         .query_opt(

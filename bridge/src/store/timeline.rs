@@ -67,6 +67,8 @@ pub struct TenantQuery {
     pub search: Option<String>,
     /// Only pending ones, past-SLA first (the pending page).
     pub pending_only: bool,
+    /// Exactly this subdomain.
+    pub subdomain: Option<String>,
 }
 
 const TENANT_COLUMNS: &str = "t.subdomain, t.orchestra_name, t.state, t.archived, t.plan, t.region,
@@ -100,9 +102,13 @@ pub async fn list_tenants(
            AND ($4::text IS NULL OR strpos(lower(concat_ws(' ', t.subdomain, t.orchestra_name,
                 t.contact_email, t.owner_customer_id, t.owner_email, t.stripe_customer_id,
                 t.stripe_subscription_id)), lower($4)) > 0)
+           AND ($5::text IS NULL OR t.subdomain = $5)
          ORDER BY {order} LIMIT 500",
         TENANT_COLUMNS.replace("ISOFMT", ISO)
     );
+    if query.subdomain.as_deref().is_some_and(|s| s.contains('\0')) {
+        return Ok(Vec::new()); // no tenant can have it (and Postgres could not compare it)
+    }
     let search = query
         .search
         .as_deref()
@@ -111,7 +117,13 @@ pub async fn list_tenants(
     let rows = db
         .query(
             &sql,
-            &[&sla_secs, &query.state, &query.pending_only, &search],
+            &[
+                &sla_secs,
+                &query.state,
+                &query.pending_only,
+                &search,
+                &query.subdomain,
+            ],
         )
         .await?;
     Ok(rows
