@@ -18,6 +18,22 @@ pub fn render(record: &TenantRecord, module_source: &str) -> Result<String> {
     Ok(render_tenant(record, module_source))
 }
 
+/// The tenant file for `record` with an `import {}` block adopting database `import_id` (checked).
+pub fn render_adopting(
+    record: &TenantRecord,
+    module_source: &str,
+    import_id: &str,
+) -> Result<String> {
+    let id =
+        crate::adopt::check_import_id(import_id).map_err(|e| Error::BadRequest(e.to_string()))?;
+    render(record, module_source)?;
+    Ok(crate::adopt::render_tenant_file(
+        record,
+        module_source,
+        Some(&id),
+    ))
+}
+
 /// A tenant record from the `render` flags.
 pub fn record_from_values(
     values: Tenant,

@@ -93,6 +93,9 @@ struct RenderArgs {
     /// Module source written into the file
     #[arg(long, default_value = DEFAULT_MODULE_SOURCE)]
     module_source: String,
+    /// Adopt this existing database (Supabase project ref or database name) with an import block
+    #[arg(long)]
+    import_id: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,7 +179,10 @@ fn render(args: RenderArgs) -> Result<String> {
         args.customer_id,
         args.subscription_id,
     );
-    commands::render(&record, &args.module_source)
+    match args.import_id {
+        None => commands::render(&record, &args.module_source),
+        Some(id) => commands::render_adopting(&record, &args.module_source, &id),
+    }
 }
 
 async fn jobs(command: JobsCommand) -> Result<String> {
