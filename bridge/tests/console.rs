@@ -795,3 +795,111 @@ async fn hostile_inputs_get_a_reason_not_a_server_error() {
         0
     );
 }
+
+#[tokio::test]
+async fn lists_filter_and_pending_put_late_ones_first() {
+    use stagesub_bridge::store::{TenantQuery, list_tenants, timeline};
+    let c = Console::with_users().await;
+    let t = unix_now();
+    for (i, sub) in ["aa-hall", "bb-hall", "cc-hall", "dd-hall"]
+        .iter()
+        .enumerate()
+    {
+        let name = format!("Hall {}", sub.to_uppercase());
+        send(
+            &c.b,
+            &customer_checkout(
+                &format!("evt_f{i}"),
+                t,
+                &format!("cus_{i}"),
+                "f@x.test",
+                sub,
+                &name,
+            ),
+        )
+        .await;
+    }
+    let age = |sub: &str, hours: i32| {
+        format!(
+            "WITH u AS (UPDATE tenants SET created_at = now() - make_interval(hours => {hours}) WHERE subdomain = '{sub}' RETURNING 1) SELECT count(*) FROM u"
+        )
+    };
+    c.b.count(&age("aa-hall", 30)).await;
+    c.b.count(&age("bb-hall", 50)).await;
+    c.b.count(&age("cc-hall", 40)).await;
+    c.b.count("WITH u AS (UPDATE tenants SET archived = true, created_at = now() - interval '90 hours' WHERE subdomain = 'dd-hall' RETURNING 1) SELECT count(*) FROM u").await;
+    let (status, _) =
+        c.b.request(
+            "POST",
+            "/api/tenants/cc-hall/ready",
+            &[("authorization", "Bearer test-api-token")],
+            vec![],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let pooled = c.b.store.client().await.unwrap();
+    let client: &tokio_postgres::Client = &pooled;
+    let sla = 24 * 3600;
+    let list = |q: TenantQuery| async move {
+        list_tenants(client, &q, sla)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.subdomain, r.past_sla))
+            .collect::<Vec<_>>()
+    };
+    // Pending: not ready, not archived; late first (oldest first among them).
+    let pending = list(TenantQuery {
+        pending_only: true,
+        ..TenantQuery::default()
+    })
+    .await;
+    assert_eq!(
+        pending,
+        [("bb-hall".to_owned(), true), ("aa-hall".to_owned(), true)]
+    );
+    let ready = list(TenantQuery {
+        state: Some("ready".into()),
+        ..TenantQuery::default()
+    })
+    .await;
+    assert_eq!(
+        ready,
+        [("cc-hall".to_owned(), false)],
+        "ready is never late"
+    );
+    let archived = list(TenantQuery {
+        state: Some("archived".into()),
+        ..TenantQuery::default()
+    })
+    .await;
+    assert_eq!(archived, [("dd-hall".to_owned(), false)]);
+    let found = list(TenantQuery {
+        search: Some("HALL BB".into()),
+        ..TenantQuery::default()
+    })
+    .await;
+    assert_eq!(found, [("bb-hall".to_owned(), true)]);
+    let by_customer = list(TenantQuery {
+        search: Some("cus_0".into()),
+        ..TenantQuery::default()
+    })
+    .await;
+    assert_eq!(by_customer.len(), 1);
+    for wild in ["%", "a_hall", "\\", "aa%"] {
+        let none = list(TenantQuery {
+            search: Some(wild.into()),
+            ..TenantQuery::default()
+        })
+        .await;
+        assert!(
+            none.is_empty(),
+            "{wild:?} is a character, not a pattern: {none:?}"
+        );
+    }
+    // The timeline of a ready tenant, in order.
+    let entries = timeline(client, "cc-hall").await.unwrap();
+    let kinds: Vec<&str> = entries.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["stripe", "commit", "ci"], "{entries:?}");
+    assert!(entries.windows(2).all(|w| w[0].at <= w[1].at));
+}
