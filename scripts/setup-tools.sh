@@ -23,6 +23,8 @@
 #                               STAGESUB_MOTO=.tools/moto-venv/bin/moto_server
 #   lighttpd                    Debian package (git smart-HTTP tests), installed with apt-get when missing
 #   prometheus                  Debian package (prometheus + promtool: /metrics tests, examples/monitoring)
+#   chromium                    Debian package (the bridge's console tests drive it headless over the
+#                               DevTools pipe), installed with apt-get when missing
 #   cargo-nextest               `cargo install --locked cargo-nextest` into ~/.cargo/bin, only when missing
 #   .tools/env.sh               `source` it for PATH and the STAGESUB_* variables
 set -euo pipefail
@@ -277,6 +279,15 @@ else
   say "apt-get install prometheus"
   RUNLEVEL=1 apt_install prometheus # tests start their own; no system service
   [[ -x /usr/bin/promtool ]] || die "promtool still missing after apt-get install prometheus"
+fi
+
+# --- 9d. chromium (bridge/tests/console_browser.rs) -------------------------------------------------
+if command -v chromium >/dev/null || [[ -x /usr/bin/chromium ]]; then
+  say "chromium ok"
+else
+  say "apt-get install chromium"
+  apt_install chromium fonts-dejavu-core
+  [[ -x /usr/bin/chromium ]] || die "chromium still missing after apt-get install"
 fi
 
 # --- 10. env.sh -------------------------------------------------------------------------------------

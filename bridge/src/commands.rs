@@ -18,6 +18,22 @@ pub fn render(record: &TenantRecord, module_source: &str) -> Result<String> {
     Ok(render_tenant(record, module_source))
 }
 
+/// The tenant file for `record` with an `import {}` block adopting database `import_id` (checked).
+pub fn render_adopting(
+    record: &TenantRecord,
+    module_source: &str,
+    import_id: &str,
+) -> Result<String> {
+    let id =
+        crate::adopt::check_import_id(import_id).map_err(|e| Error::BadRequest(e.to_string()))?;
+    render(record, module_source)?;
+    Ok(crate::adopt::render_tenant_file(
+        record,
+        module_source,
+        Some(&id),
+    ))
+}
+
 /// A tenant record from the `render` flags.
 pub fn record_from_values(
     values: Tenant,
@@ -152,4 +168,56 @@ fn table(rows: &[JobRow]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `console hash-password`: reads a password from stdin (on a terminal: asked twice, echo off) and
+/// returns its argon2id hash, for `CONSOLE_USERS`.
+pub fn console_hash_password() -> Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    let tty = stdin.is_terminal();
+    let read = |prompt: &str| -> Result<String> {
+        if tty {
+            eprint!("{prompt}");
+        }
+        let mut line = String::new();
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Error::BadRequest(format!("cannot read the password: {e}")))?;
+        if tty {
+            eprintln!();
+        }
+        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    };
+    // Echo off while typing (stty acts on the terminal on stdin).
+    let echo = |on: bool| {
+        if tty {
+            let _ = std::process::Command::new("stty")
+                .arg(if on { "echo" } else { "-echo" })
+                .stdin(std::process::Stdio::inherit())
+                .status();
+        }
+    };
+    echo(false);
+    let first = read("Password: ");
+    let second = if tty {
+        read("Again: ")
+    } else {
+        Ok(String::new())
+    };
+    echo(true);
+    let (first, second) = (first?, second?);
+    if tty && first != second {
+        return Err(Error::BadRequest("the two passwords differ".into()));
+    }
+    if first.is_empty() {
+        return Err(Error::BadRequest(
+            "the password is empty (give it on stdin, e.g. from a password manager)".into(),
+        ));
+    }
+    Ok(format!(
+        "{}\n",
+        crate::console::auth::hash_password(&first)?
+    ))
 }

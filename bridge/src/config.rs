@@ -99,6 +99,8 @@ pub struct Config {
     pub directory_url: Option<Secret>,
     /// `PROVISION_SLA`, `REMINDER_EVERY`, `DIGEST_AT`, `METRICS_TOKEN`, `METRICS_BIND_ADDR`.
     pub monitoring: Monitoring,
+    /// The operator console (`CONSOLE_*`, `PROVISION_SLA`, `STRIPE_API_KEY`, `STRIPE_API_BASE`).
+    pub console: crate::console::ConsoleConfig,
 }
 
 impl Config {
@@ -175,6 +177,7 @@ impl Config {
             timing: Timing::from_lookup(&get)?,
             directory_url: get("DIRECTORY_URL").map(check_directory_url).transpose()?,
             monitoring: Monitoring::from_lookup(&get)?,
+            console: crate::console::ConsoleConfig::from_lookup(&get)?,
         })
     }
 }

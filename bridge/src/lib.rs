@@ -11,13 +11,16 @@
 //! Modules by concern: [`config`] (environment), [`http`] (one router per resource), [`server`]
 //! (read timeouts, graceful stop), [`store`], [`worker`], [`tenant`], [`render`], [`retry`] (when a
 //! failed publish is tried again), [`mail`], [`directory`] (the tenant directory's say before a welcome),
-//! [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`], [`metrics`] (`/metrics`;
-//! reminders of provisions past `PROVISION_SLA` are `worker::reminders`). [`app`] (in [`http`], with
+//! [`console`] (the operator console at `/console`), [`adopt`] (import blocks for databases made by
+//! hand), [`logging`], [`commands`] (the `render` and `jobs` commands), [`error`], [`metrics`]
+//! (`/metrics`; reminders of provisions past `PROVISION_SLA` are `worker::reminders`). [`app`] (in [`http`], with
 //! [`AppState`]) builds the router without a socket; [`serve`] runs server and worker until the cancellation token fires, then drains
 //! both for at most `SHUTDOWN_GRACE`.
 
+pub mod adopt;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod directory;
 pub mod error;
 pub mod event;
@@ -92,6 +95,17 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
         retry: config.timing.publish_retry,
         archive_grace: config.timing.archive_grace,
     };
+    let console = console::ConsoleState::new(
+        store.clone(),
+        config.console.clone(),
+        config.bind_addr,
+        wake.clone(),
+    );
+    if !config.console.enabled() {
+        tracing::info!(
+            "console disabled: set CONSOLE_USERS or CONSOLE_TRUST_PROXY_HEADER to use /console"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .map_err(|e| {
@@ -112,7 +126,7 @@ pub async fn serve(config: Config, cancel: CancellationToken) -> error::Result<(
     let (router, metrics_server) = metrics::http::mount(
         &config.monitoring,
         &store,
-        app(state),
+        app(state).merge(console::router(console)),
         timeouts,
         cancel.clone(),
     )

@@ -1,6 +1,7 @@
 //! `stagesub-bridge`: parses the command line and calls the library. `serve` runs the webhook server
 //! and the worker; `render` prints a tenant file for given values; `jobs list | retry` shows and
-//! re-queues jobs; `tenants link-owner` links a guest tenant to a Stripe customer.
+//! re-queues jobs; `tenants link-owner` links a guest tenant to a Stripe customer; `console
+//! hash-password` makes a `CONSOLE_USERS` hash.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -35,6 +36,16 @@ enum Command {
     /// Admin actions on tenants (DATABASE_URL from the environment)
     #[command(subcommand)]
     Tenants(TenantsCommand),
+    /// The operator console (/console)
+    #[command(subcommand)]
+    Console(ConsoleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConsoleCommand {
+    /// Read a password from stdin (asked twice, not echoed, on a terminal) and print its argon2id
+    /// hash for CONSOLE_USERS (name:hash, comma-separated; quote it: it holds `$`)
+    HashPassword,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +93,9 @@ struct RenderArgs {
     /// Module source written into the file
     #[arg(long, default_value = DEFAULT_MODULE_SOURCE)]
     module_source: String,
+    /// Adopt this existing database (Supabase project ref or database name) with an import block
+    #[arg(long)]
+    import_id: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +129,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(),
         Command::Render(args) => finish(render(args)),
         Command::Jobs(command) => finish(run_async(jobs(command))),
+        Command::Console(ConsoleCommand::HashPassword) => finish(commands::console_hash_password()),
         Command::Tenants(TenantsCommand::LinkOwner {
             subdomain,
             customer,
@@ -164,7 +179,10 @@ fn render(args: RenderArgs) -> Result<String> {
         args.customer_id,
         args.subscription_id,
     );
-    commands::render(&record, &args.module_source)
+    match args.import_id {
+        None => commands::render(&record, &args.module_source),
+        Some(id) => commands::render_adopting(&record, &args.module_source, &id),
+    }
 }
 
 async fn jobs(command: JobsCommand) -> Result<String> {

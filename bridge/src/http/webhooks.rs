@@ -41,10 +41,11 @@ impl FromRequest<AppState> for VerifiedBody {
             crate::metrics::global().webhook_event(None, WebhookOutcome::Rejected);
             e.into_response()
         })?;
-        verify(header.as_deref(), &body, &state.webhook_secrets).map_err(|e| {
+        if let Err(e) = verify(header.as_deref(), &body, &state.webhook_secrets) {
             crate::metrics::global().signature_failure(&e);
-            Error::BadRequest(e.to_string()).into_response()
-        })?;
+            record_rejected(state, &body, &e.to_string()).await;
+            return Err(Error::BadRequest(e.to_string()).into_response());
+        }
         Ok(VerifiedBody(body))
     }
 }
@@ -55,8 +56,14 @@ async fn receive(
 ) -> Result<Response, Error> {
     // One parse of the envelope; the worker reads the rest from the stored body.
     let metrics = crate::metrics::global();
-    let event: ReceivedEvent<'_> = parse_envelope(&body)
-        .inspect_err(|_| metrics.webhook_event(None, WebhookOutcome::Rejected))?;
+    let event: ReceivedEvent<'_> = match parse_envelope(&body) {
+        Ok(event) => event,
+        Err(e) => {
+            metrics.webhook_event(None, WebhookOutcome::Rejected);
+            record_rejected(&state, &body, &e.to_string()).await;
+            return Err(e);
+        }
+    };
     let recorded = record_event(&state.store, &event).await;
     let outcome = match recorded {
         Ok(true) => WebhookOutcome::Verified,
@@ -72,4 +79,38 @@ async fn receive(
         tracing::info!(event = %event.id, "duplicate delivery ignored");
     }
     Ok(Json(json!({ "received": true, "duplicate": !inserted })).into_response())
+}
+
+/// Records a rejected delivery for the console (best effort: the answer does not depend on it). The
+/// id and type it claims are kept only when they look like Stripe's words; they are unverified.
+async fn record_rejected(state: &AppState, body: &[u8], reason: &str) {
+    let claimed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let word = |key: &str, max: usize| {
+        claimed
+            .as_ref()
+            .and_then(|v| v.get(key)?.as_str())
+            .filter(|s| {
+                !s.is_empty()
+                    && s.len() <= max
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+            })
+            .map(str::to_owned)
+    };
+    let (id, event_type) = (word("id", 255), word("type", 100));
+    let recorded = async {
+        let client = state.store.client().await?;
+        crate::store::record_rejected_delivery(
+            &**client,
+            id.as_deref(),
+            event_type.as_deref(),
+            reason,
+        )
+        .await?;
+        Ok::<_, Error>(())
+    }
+    .await;
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, "cannot record a rejected delivery");
+    }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use tokio_postgres::GenericClient;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
-use super::{JobKind, Store, StoreError};
+use super::{DeliverySource, JobKind, Store, StoreError};
 use crate::event::{ReceivedEvent, read_stored};
 
 /// An event as the worker reads it.
@@ -26,10 +26,14 @@ pub struct StoredEvent {
     pub payload: Value,
 }
 
+/// Also writes the delivery's row (`webhook_deliveries`, migration 6) in the same statement.
 const RECORD: &str = "WITH event AS (
         INSERT INTO events (id, type, created, body, payload) VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT (id) DO NOTHING RETURNING id)
-    INSERT INTO jobs (kind, subject) SELECT $6, id FROM event";
+        ON CONFLICT (id) DO NOTHING RETURNING id),
+    job AS (INSERT INTO jobs (kind, subject) SELECT $6, id FROM event)
+    INSERT INTO webhook_deliveries (source, event_id, type, outcome)
+    SELECT $7, $1, $2, CASE WHEN EXISTS (SELECT 1 FROM event) THEN 'recorded' ELSE 'duplicate' END
+    RETURNING outcome = 'recorded'";
 
 /// JSON text sent as `json`/`jsonb` without re-encoding it.
 #[derive(Debug)]
@@ -65,6 +69,16 @@ fn refused_value(e: &tokio_postgres::Error) -> bool {
 /// Stores the event and its job atomically. Returns false for a duplicate (same event id): then
 /// nothing is written.
 pub async fn record_event(store: &Store, event: &ReceivedEvent<'_>) -> Result<bool, StoreError> {
+    record_event_from(store, event, DeliverySource::Webhook).await
+}
+
+/// [`record_event`] for an event that came from `source` (a webhook, or Stripe's API).
+pub async fn record_event_from(
+    store: &Store,
+    event: &ReceivedEvent<'_>,
+    source: DeliverySource,
+) -> Result<bool, StoreError> {
+    let source = source.as_str();
     let client = store.client().await?;
     let statement = client.prepare_cached(RECORD).await?;
     let kind = JobKind::Event.as_str();
@@ -72,7 +86,10 @@ pub async fn record_event(store: &Store, event: &ReceivedEvent<'_>) -> Result<bo
         (&event.id, &event.event_type, &event.created, &event.body);
     let copy = Some(JsonText(&event.storable));
     let first = client
-        .execute(&statement, &[id, event_type, created, body, &copy, &kind])
+        .query_one(
+            &statement,
+            &[id, event_type, created, body, &copy, &kind, &source],
+        )
         .await;
     let inserted = match first {
         // The body is what must be kept; the jsonb copy is a convenience.
@@ -80,15 +97,15 @@ pub async fn record_event(store: &Store, event: &ReceivedEvent<'_>) -> Result<bo
             tracing::warn!(event = %event.id, error = %e, "jsonb copy refused; keeping the raw body only");
             let no_copy: Option<JsonText<'_>> = None;
             client
-                .execute(
+                .query_one(
                     &statement,
-                    &[id, event_type, created, body, &no_copy, &kind],
+                    &[id, event_type, created, body, &no_copy, &kind, &source],
                 )
                 .await?
         }
         other => other?,
     };
-    Ok(inserted == 1)
+    Ok(inserted.get(0))
 }
 
 /// Loads a stored event, read from its raw body.

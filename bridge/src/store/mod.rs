@@ -9,6 +9,9 @@
 //! claims), [`metrics`] (what `/metrics` reads at scrape time).
 
 mod callbacks;
+mod console;
+mod console_actions;
+mod deliveries;
 pub mod events;
 pub mod grace;
 mod job_admin;
@@ -21,9 +24,18 @@ pub mod reminders;
 mod state;
 mod subscriptions;
 mod tenants;
+mod timeline;
 
 pub use callbacks::{hold_welcome, mark_ready, record_failure_report, report_text};
-pub use events::{StoredEvent, load_event_with_outcome, record_event};
+pub use console::{
+    AuditEntry, ConsoleSession, audit, audit_entries, create_session, delete_session, load_session,
+    recent_login_failures, record_login_attempt,
+};
+pub use console_actions::{
+    assign_held, mark_manually_provisioned, release_held, resend_welcome, retry_publishing,
+};
+pub use deliveries::{DeliveryCount, DeliverySource, delivery_counts, record_rejected_delivery};
+pub use events::{StoredEvent, load_event_with_outcome, record_event, record_event_from};
 pub(crate) use events::{load_event, set_outcome};
 pub use job_admin::{
     JobFilter, JobRow, JobState, job, list_jobs, requeue_job, requeue_parked_jobs,
@@ -41,6 +53,10 @@ pub(crate) use subscriptions::subscription_fact;
 pub use subscriptions::{SubscriptionFact, record_subscription_fact};
 pub use tenants::{StoredTenant, load_tenant, lock_subscription, lock_tenant};
 pub(crate) use tenants::{save_tenant, set_archived, tenants_of_subscription};
+pub use timeline::{
+    HeldRequest, TenantQuery, TenantRow, TimelineEntry, held_requests, list_tenants, record_email,
+    timeline,
+};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use stagesub_pgconn::{TlsOptions, connect_settings};
@@ -55,6 +71,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("v3_jobs.sql")),
     (4, include_str!("v4_held_welcomes.sql")),
     (5, include_str!("v5_archive_grace.sql")),
+    (6, include_str!("v6_console.sql")),
     (7, include_str!("v7_reminders.sql")),
 ];
 

@@ -28,5 +28,12 @@ pub async fn mark_published(
         ],
     )
     .await?;
+    // Each commit, for the console's timeline (migration 6).
+    db.execute(
+        "INSERT INTO tenant_commits (subdomain, commit_sha, pull_request_url, file_sha256)
+         VALUES ($1, $2, $3, $4)",
+        &[&subdomain, &commit, &pull_request_url, &sha256],
+    )
+    .await?;
     Ok(())
 }

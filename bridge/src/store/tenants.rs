@@ -54,6 +54,8 @@ pub struct StoredTenant {
     pub published_sha256: Option<String>,
     /// Welcome email already sent.
     pub welcome_sent: bool,
+    /// A database made by hand that the tenant file adopts (`import {}`), set in the console.
+    pub import_id: Option<String>,
 }
 
 /// Loads a tenant by subdomain.
@@ -66,7 +68,7 @@ pub async fn load_tenant(
             "SELECT subdomain, orchestra_name, contact_email, plan, region, archived, stripe_customer_id,
                     stripe_subscription_id, source_event_id, checkout_session_id, values_at, state,
                     published_sha256, welcome_sent_at IS NOT NULL,
-                    owner_customer_id, owner_email, owner_session_id
+                    owner_customer_id, owner_email, owner_session_id, import_id
              FROM tenants WHERE subdomain = $1",
             &[&subdomain],
         )
@@ -90,6 +92,7 @@ pub async fn load_tenant(
         state: r.get(11),
         published_sha256: r.get(12),
         welcome_sent: r.get(13),
+        import_id: r.get(17),
         owner: Identity {
             customer: r.get(14),
             email: r.get(15),

@@ -55,6 +55,7 @@ pub(super) async fn send_welcome(
         ),
     };
     send(m, &mail).await?;
+    store::record_email(db, subdomain, "welcome", &mail.to, &mail.subject).await?;
     store::mark_welcome_sent(db, subdomain).await?;
     Ok(Outcome::Done)
 }
@@ -98,6 +99,12 @@ pub(super) async fn tell_admin_about_event(
         ),
     };
     send(m, &mail).await?;
+    if let Some(subdomain) = object
+        .pointer("/metadata/subdomain")
+        .and_then(Value::as_str)
+    {
+        store::record_email(db, subdomain, "admin_event", &mail.to, &mail.subject).await?;
+    }
     Ok(Outcome::Done)
 }
 
@@ -138,6 +145,7 @@ pub(super) async fn tell_admin_about_failure(
         ),
     };
     send(m, &mail).await?;
+    store::record_email(db, &subdomain, "admin_failure", &mail.to, &mail.subject).await?;
     Ok(Outcome::Done)
 }
 
@@ -166,5 +174,13 @@ pub(super) async fn tell_admin_welcome_held(
         ),
     };
     send(m, &mail).await?;
+    store::record_email(
+        db,
+        &subdomain,
+        "admin_welcome_held",
+        &mail.to,
+        &mail.subject,
+    )
+    .await?;
     Ok(Outcome::Done)
 }

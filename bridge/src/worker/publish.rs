@@ -5,7 +5,7 @@ use stagesub_gitops::TenantChange;
 use tokio_postgres::Transaction;
 
 use super::{JobError, Outcome, WorkerContext};
-use crate::render::{render_tenant, tenant_path};
+use crate::render::tenant_path;
 use crate::store;
 use crate::tenant::TenantRecord;
 
@@ -28,7 +28,11 @@ pub(super) async fn publish_tenant(
             "tenant {subdomain} has invalid values, not published: {reason}"
         )));
     }
-    let content = render_tenant(&tenant.record, &ctx.module_source);
+    let content = crate::adopt::render_tenant_file(
+        &tenant.record,
+        &ctx.module_source,
+        tenant.import_id.as_deref(),
+    );
     let sha = hex::encode(Sha256::digest(content.as_bytes()));
     if tenant.published_sha256.as_deref() == Some(sha.as_str()) {
         return Ok(Outcome::Done);

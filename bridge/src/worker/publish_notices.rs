@@ -69,5 +69,6 @@ pub(super) async fn tell_admin_about_publishing(
         body: text,
     };
     send(m, &mail).await?;
+    store::record_email(db, subdomain, kind.as_str(), &mail.to, &mail.subject).await?;
     Ok(Outcome::Done)
 }
