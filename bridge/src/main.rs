@@ -79,9 +79,12 @@ struct RenderArgs {
     /// Stripe subscription id (sub_…)
     #[arg(long)]
     subscription_id: Option<String>,
-    /// Module source written into the file
+    /// Module source written into the file (relative to the tenant's root module folder)
     #[arg(long, default_value = DEFAULT_MODULE_SOURCE)]
     module_source: String,
+    /// Folder of tenant root modules in the infra repository; the file's path is printed on stderr
+    #[arg(long, env = "TENANTS_DIR", default_value = "tenants")]
+    tenants_dir: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,7 +167,15 @@ fn render(args: RenderArgs) -> Result<String> {
         args.customer_id,
         args.subscription_id,
     );
-    commands::render(&record, &args.module_source)
+    let text = commands::render(&record, &args.module_source)?;
+    // The file on stdout as it is; where the bridge writes it (its own root module) on stderr.
+    eprintln!(
+        "# {} (root module {}; {} is deleted in the same commit)",
+        stagesub_bridge::render::tenant_path(&args.tenants_dir, &record.values.subdomain),
+        stagesub_bridge::render::tenant_root(&args.tenants_dir, &record.values.subdomain),
+        stagesub_bridge::render::legacy_tenant_path(&args.tenants_dir, &record.values.subdomain),
+    );
+    Ok(text)
 }
 
 async fn jobs(command: JobsCommand) -> Result<String> {

@@ -3,11 +3,31 @@
 
 use crate::tenant::TenantRecord;
 
-/// Module source written when `TENANT_MODULE_SOURCE` is not set.
-pub const DEFAULT_MODULE_SOURCE: &str = "../modules/orchestra";
+/// Module source written when `TENANT_MODULE_SOURCE` is not set: relative to the tenant's root module
+/// `<TENANTS_DIR>/<subdomain>/`, so `modules/` sits beside `TENANTS_DIR`.
+pub const DEFAULT_MODULE_SOURCE: &str = "../../modules/orchestra";
 
-/// Path of a tenant's file inside the infra repository: `<tenants_dir>/<subdomain>.tf`.
+/// Path of a tenant's file inside the infra repository: `<tenants_dir>/<subdomain>/main.tf`. Each
+/// orchestra is its own Terraform root module (and state); the settings every root shares are not the
+/// bridge's to write (see `examples/gitops`). Every path the bridge writes comes from here.
 pub fn tenant_path(tenants_dir: &str, subdomain: &str) -> String {
+    format!("{}main.tf", tenant_root(tenants_dir, subdomain))
+}
+
+/// The tenant's root module folder, with a trailing `/`: `<tenants_dir>/<subdomain>/`.
+pub fn tenant_root(tenants_dir: &str, subdomain: &str) -> String {
+    let dir = tenants_dir.trim_end_matches('/');
+    if dir.is_empty() {
+        format!("{subdomain}/")
+    } else {
+        format!("{dir}/{subdomain}/")
+    }
+}
+
+/// Where the tenant's file was before each orchestra had its own root module:
+/// `<tenants_dir>/<subdomain>.tf`, one file of a single root. A publish deletes it in the same commit
+/// that writes [`tenant_path`], so that a tenant is never defined twice.
+pub fn legacy_tenant_path(tenants_dir: &str, subdomain: &str) -> String {
     let dir = tenants_dir.trim_end_matches('/');
     if dir.is_empty() {
         format!("{subdomain}.tf")

@@ -210,5 +210,5 @@ async fn a_job_cut_off_by_the_grace_stays_queued_and_completes_later() {
         .await
         .unwrap()
     {}
-    assert!(remote.file("main", "tenants/grace-band.tf").is_some());
+    assert!(remote.file("main", "tenants/grace-band/main.tf").is_some());
 }

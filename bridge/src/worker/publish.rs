@@ -5,7 +5,7 @@ use stagesub_gitops::TenantChange;
 use tokio_postgres::Transaction;
 
 use super::{JobError, Outcome, WorkerContext};
-use crate::render::{render_tenant, tenant_path};
+use crate::render::{legacy_tenant_path, render_tenant, tenant_path};
 use crate::store;
 use crate::tenant::TenantRecord;
 
@@ -73,6 +73,7 @@ pub(super) fn change_for(t: &TenantRecord, tenants_dir: &str, content: String) -
     TenantChange {
         subdomain: subdomain.clone(),
         path: tenant_path(tenants_dir, subdomain),
+        remove: vec![legacy_tenant_path(tenants_dir, subdomain)],
         content,
         commit_message: format!("{summary}\n\n{body}\n"),
         pr_title: summary,
