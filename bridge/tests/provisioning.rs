@@ -43,7 +43,7 @@ async fn paid_checkout_becomes_one_commit_with_a_valid_tenant_file() {
     assert_eq!(label, "orchestra-berlin-phil");
     assert_eq!(
         hcl_str(&attrs, "source").as_deref(),
-        Some("../modules/orchestra")
+        Some("../../modules/orchestra")
     );
     assert_eq!(hcl_str(&attrs, "subdomain").as_deref(), Some("berlin-phil"));
     assert_eq!(

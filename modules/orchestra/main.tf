@@ -5,9 +5,8 @@ locals {
   # the older single root module tenants/ is one level below. Tenant files are
   # written by stagesub-bridge and cannot pass these values.
   app_dir_flat = "${path.root}/../app"
-  app_dir = length(fileset(local.app_dir_flat, "{migrations/**/*.sql,seed.sql}")) > 0 ? (
-    local.app_dir_flat
-  ) : "${path.root}/../../app"
+  flat_has_app = length(fileset(local.app_dir_flat, "migrations/**/*.sql")) + length(fileset(local.app_dir_flat, "seed.sql")) > 0
+  app_dir      = local.flat_has_app ? local.app_dir_flat : "${path.root}/../../app"
 
   app_migrations_dir = "${local.app_dir}/migrations"
   app_seed_file      = "${local.app_dir}/seed.sql"

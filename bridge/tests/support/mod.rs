@@ -297,7 +297,7 @@ impl Bridge {
             publisher: Arc::new(remote.publisher(CommitMode::Direct)),
             mailer,
             tenants_dir: "tenants".into(),
-            module_source: "../modules/orchestra".into(),
+            module_source: "../../modules/orchestra".into(),
             app_domain: "stagesub.test".into(),
             retry: stagesub_bridge::worker::RetryPolicy::default(),
         };

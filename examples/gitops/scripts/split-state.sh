@@ -80,7 +80,7 @@ if [ "$1" = --all ]; then
     cat "$work/in-state"
     for f in "$TENANTS_DIR"/*.tf; do
       sub=$(basename "$f" .tf)
-      grep -Eq "^module \"orchestra-$sub\"" "$f" && echo "$sub"
+      if grep -Eq "^module \"orchestra-$sub\"" "$f"; then echo "$sub"; fi
     done
   } | sort -u >"$work/tenants"
 else
