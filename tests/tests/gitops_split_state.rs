@@ -58,7 +58,7 @@ impl Infra {
 
     /// A command in the infra repository with the provider, the backends and Terraform set up.
     fn command(&self, program: &str, args: &[&str]) -> Output {
-        let out = Command::new(program)
+        Command::new(program)
             .args(args)
             .current_dir(self.dir())
             .env("TF_CLI_CONFIG_FILE", self.tf.cli_config_path())
@@ -73,8 +73,7 @@ impl Infra {
             .env_remove("TENANT_BACKEND_CONFIG")
             .env_remove("TF_WORKSPACE")
             .output()
-            .unwrap_or_else(|e| panic!("run {program}: {e}"));
-        out
+            .unwrap_or_else(|e| panic!("run {program}: {e}"))
     }
 
     fn terraform(&self, args: &[&str]) -> Output {

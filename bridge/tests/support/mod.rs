@@ -244,7 +244,7 @@ impl GitRemote {
     pub fn files(&self, branch: &str, dir: &str) -> Vec<String> {
         git(
             &self.bare(),
-            &["ls-tree", "--name-only", branch, &format!("{dir}/")],
+            &["ls-tree", "-r", "--name-only", branch, &format!("{dir}/")],
         )
         .lines()
         .map(str::to_owned)

@@ -191,7 +191,7 @@ pub async fn tenants_race_on_main(remote: &Remote) {
         "one commit per tenant, none lost"
     );
     for name in &names {
-        let path = format!("tenants/{name}.tf");
+        let path = format!("tenants/{name}/main.tf");
         assert_eq!(
             file(&remote.repo, "main", &path).as_deref(),
             Some(change(name, 1).content.as_str())
@@ -225,7 +225,11 @@ pub async fn tenants_get_own_branches(remote: &Remote) {
         main_before[..]
     );
     assert_eq!(
-        file(&remote.repo, "stagesub/alpha-orch", "tenants/beta-orch.tf"),
+        file(
+            &remote.repo,
+            "stagesub/alpha-orch",
+            "tenants/beta-orch/main.tf"
+        ),
         None
     );
     assert_eq!(history(&remote.repo, "main"), main_before);
