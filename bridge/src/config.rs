@@ -81,7 +81,7 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     /// Publishing (`GIT_BACKEND` and friends, and `TENANTS_DIR`, read by `stagesub_gitops::PublisherConfig`).
     pub git: PublisherConfig,
-    /// `TENANT_MODULE_SOURCE`, default `../modules/orchestra`.
+    /// `TENANT_MODULE_SOURCE`, default `../../modules/orchestra` (relative to `<TENANTS_DIR>/<subdomain>/`).
     pub module_source: String,
     /// `BRIDGE_API_TOKEN`; the ready/failed callbacks answer 503 while it is unset.
     pub api_token: Option<Secret>,
@@ -168,8 +168,12 @@ impl Config {
             database_ca_cert,
             bind_addr,
             git,
-            module_source: get("TENANT_MODULE_SOURCE")
-                .unwrap_or_else(|| crate::render::DEFAULT_MODULE_SOURCE.into()),
+            module_source: match get("TENANT_MODULE_SOURCE") {
+                Some(source) => crate::render::check_module_source(&source)
+                    .map(|()| source)
+                    .map_err(|e| bad("TENANT_MODULE_SOURCE", e))?,
+                None => crate::render::DEFAULT_MODULE_SOURCE.into(),
+            },
             api_token: get("BRIDGE_API_TOKEN").map(Secret),
             mail,
             app_domain: get("APP_DOMAIN").unwrap_or_else(|| "stagesub.app".into()),

@@ -90,12 +90,15 @@ struct RenderArgs {
     /// Stripe subscription id (sub_…)
     #[arg(long)]
     subscription_id: Option<String>,
-    /// Module source written into the file
+    /// Module source written into the file (relative to the tenant's root module folder)
     #[arg(long, default_value = DEFAULT_MODULE_SOURCE)]
     module_source: String,
     /// Adopt this existing database (Supabase project ref or database name) with an import block
     #[arg(long)]
     import_id: Option<String>,
+    /// Folder of tenant root modules in the infra repository; the file's path is printed on stderr
+    #[arg(long, env = "TENANTS_DIR", default_value = "tenants")]
+    tenants_dir: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,10 +182,18 @@ fn render(args: RenderArgs) -> Result<String> {
         args.customer_id,
         args.subscription_id,
     );
-    match args.import_id {
-        None => commands::render(&record, &args.module_source),
-        Some(id) => commands::render_adopting(&record, &args.module_source, &id),
-    }
+    let text = match args.import_id {
+        None => commands::render(&record, &args.module_source)?,
+        Some(id) => commands::render_adopting(&record, &args.module_source, &id)?,
+    };
+    // The file on stdout as it is; where the bridge writes it (its own root module) on stderr.
+    eprintln!(
+        "# {} (root module {}; {} is deleted in the same commit)",
+        stagesub_bridge::render::tenant_path(&args.tenants_dir, &record.values.subdomain),
+        stagesub_bridge::render::tenant_root(&args.tenants_dir, &record.values.subdomain),
+        stagesub_bridge::render::legacy_tenant_path(&args.tenants_dir, &record.values.subdomain),
+    );
+    Ok(text)
 }
 
 async fn jobs(command: JobsCommand) -> Result<String> {

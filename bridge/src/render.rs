@@ -3,17 +3,59 @@
 
 use crate::tenant::TenantRecord;
 
-/// Module source written when `TENANT_MODULE_SOURCE` is not set.
-pub const DEFAULT_MODULE_SOURCE: &str = "../modules/orchestra";
+/// Module source written when `TENANT_MODULE_SOURCE` is not set: relative to the tenant's root module
+/// `<TENANTS_DIR>/<subdomain>/`, so `modules/` sits beside `TENANTS_DIR`.
+pub const DEFAULT_MODULE_SOURCE: &str = "../../modules/orchestra";
 
-/// Path of a tenant's file inside the infra repository: `<tenants_dir>/<subdomain>.tf`.
+/// Path of a tenant's file inside the infra repository: `<tenants_dir>/<subdomain>/main.tf`. Each
+/// orchestra is its own Terraform root module (and state); the settings every root shares are not the
+/// bridge's to write (see `examples/gitops`). Every path the bridge writes comes from here.
 pub fn tenant_path(tenants_dir: &str, subdomain: &str) -> String {
+    format!("{}main.tf", tenant_root(tenants_dir, subdomain))
+}
+
+/// The tenant's root module folder, with a trailing `/`: `<tenants_dir>/<subdomain>/`.
+pub fn tenant_root(tenants_dir: &str, subdomain: &str) -> String {
+    let dir = tenants_dir.trim_end_matches('/');
+    if dir.is_empty() {
+        format!("{subdomain}/")
+    } else {
+        format!("{dir}/{subdomain}/")
+    }
+}
+
+/// Where the tenant's file was before each orchestra had its own root module:
+/// `<tenants_dir>/<subdomain>.tf`, one file of a single root. A publish deletes it in the same commit
+/// that writes [`tenant_path`], so that a tenant is never defined twice.
+pub fn legacy_tenant_path(tenants_dir: &str, subdomain: &str) -> String {
     let dir = tenants_dir.trim_end_matches('/');
     if dir.is_empty() {
         format!("{subdomain}.tf")
     } else {
         format!("{dir}/{subdomain}.tf")
     }
+}
+
+/// Checks `TENANT_MODULE_SOURCE`: a relative source is read from the tenant's root module folder
+/// `<TENANTS_DIR>/<subdomain>/`, so it must climb out of it and out of `TENANTS_DIR` (at least two
+/// `..`): the single-root layout's `../modules/orchestra` would point inside `TENANTS_DIR`.
+pub fn check_module_source(source: &str) -> Result<(), String> {
+    if source.trim().is_empty() {
+        return Err("is empty; leave it unset for ../../modules/orchestra".into());
+    }
+    if source.starts_with("./") || source.starts_with("../") {
+        let climbs = source
+            .split('/')
+            .take_while(|p| *p == ".." || *p == ".")
+            .filter(|p| *p == "..")
+            .count();
+        if climbs < 2 {
+            return Err(format!(
+                "{source:?} is relative to the tenant's own folder <TENANTS_DIR>/<subdomain>/ (one root module per tenant) and would point inside TENANTS_DIR; use ../../modules/orchestra (the default)"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Renders the tenant file. The subdomain must already be validated (it becomes part of a block label).
@@ -127,5 +169,35 @@ mod tests {
     #[test]
     fn comments_stay_on_one_line() {
         assert_eq!(comment_safe("evt_1\n# injected"), "evt_1???injected");
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn every_path_comes_from_the_tenant_root() {
+        assert_eq!(tenant_path("tenants", "bach"), "tenants/bach/main.tf");
+        assert_eq!(
+            tenant_path("infra/tenants/", "bach"),
+            "infra/tenants/bach/main.tf"
+        );
+        assert_eq!(tenant_path("", "bach"), "bach/main.tf");
+        assert_eq!(tenant_root("tenants", "bach"), "tenants/bach/");
+        assert_eq!(legacy_tenant_path("tenants/", "bach"), "tenants/bach.tf");
+        assert_eq!(legacy_tenant_path("", "bach"), "bach.tf");
+    }
+
+    #[test]
+    fn module_sources_must_leave_the_tenants_folder() {
+        assert!(check_module_source(DEFAULT_MODULE_SOURCE).is_ok());
+        assert!(check_module_source("../../../shared/modules/orchestra").is_ok());
+        assert!(check_module_source("git::https://example.org/m.git//orchestra?ref=v1").is_ok());
+        assert!(check_module_source("app.terraform.io/acme/orchestra/stagesub").is_ok());
+        let old = check_module_source("../modules/orchestra").unwrap_err();
+        assert!(old.contains("../../modules/orchestra"), "{old}");
+        assert!(check_module_source("./modules/orchestra").is_err());
+        assert!(check_module_source(" ").is_err());
     }
 }

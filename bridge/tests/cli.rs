@@ -41,6 +41,16 @@ fn render_command_prints_a_valid_file() {
         Some("CLI \"${x}\"")
     );
     assert_eq!(attrs["archived"], hcl::Value::Bool(true));
+    assert_eq!(
+        hcl_str(&attrs, "source").as_deref(),
+        Some("../../modules/orchestra")
+    );
+    // The layout: the tenant's own root module, and the single-root file it replaces.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("# tenants/cli-test/main.tf (root module tenants/cli-test/; tenants/cli-test.tf is deleted"),
+        "{stderr}"
+    );
     let bad = bridge()
         .args(["render", "--subdomain", "www", "--orchestra-name", "X"])
         .output()

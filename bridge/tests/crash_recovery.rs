@@ -251,7 +251,7 @@ async fn sigkill_mid_burst_then_restart_commits_every_tenant_exactly_once() {
         "one commit per tenant, plus the initial one"
     );
     for i in 0..SIGNUPS {
-        let path = format!("tenants/burst-{i}.tf");
+        let path = format!("tenants/burst-{i}/main.tf");
         assert_eq!(remote.commits_touching("main", &path).len(), 1, "{path}");
         let (_, attrs) = read_tenant_file(&remote.file("main", &path).unwrap());
         assert_eq!(

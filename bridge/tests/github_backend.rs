@@ -78,7 +78,7 @@ async fn github_backend_opens_one_pull_request_per_tenant() {
     let text = String::from_utf8(
         standin
             .repo()
-            .read("stagesub/hub-band", "tenants/hub-band.tf")
+            .read("stagesub/hub-band", "tenants/hub-band/main.tf")
             .await
             .unwrap(),
     )
@@ -93,7 +93,7 @@ async fn github_backend_opens_one_pull_request_per_tenant() {
     assert!(
         standin
             .repo()
-            .read("main", "tenants/hub-band.tf")
+            .read("main", "tenants/hub-band/main.tf")
             .await
             .is_none(),
         "main untouched until merge"

@@ -161,7 +161,7 @@ async fn hostile_names_survive_the_whole_path_to_git() {
     for (i, name) in names.iter().enumerate() {
         let text = b
             .remote
-            .file("main", &format!("tenants/hostile-{i}.tf"))
+            .file("main", &format!("tenants/hostile-{i}/main.tf"))
             .unwrap();
         let (_, attrs) = read_tenant_file(&text);
         assert_eq!(

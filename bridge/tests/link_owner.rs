@@ -55,7 +55,8 @@ async fn link_owner_is_explicit_idempotent_and_audited() {
         1
     );
     b.drain().await;
-    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/carol-hall.tf").unwrap());
+    let (_, attrs) =
+        read_tenant_file(&b.remote.file("main", "tenants/carol-hall/main.tf").unwrap());
     assert_eq!(
         hcl_str(&attrs, "stripe_customer_id").as_deref(),
         Some("cus_carol")
@@ -66,7 +67,8 @@ async fn link_owner_is_explicit_idempotent_and_audited() {
     own["data"]["object"]["metadata"]["orchestra_name"] = serde_json::json!("Carol Renamed");
     send(&b, &own).await;
     assert_eq!(outcome(&b, "evt_l1b").await, "provisioned");
-    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/carol-hall.tf").unwrap());
+    let (_, attrs) =
+        read_tenant_file(&b.remote.file("main", "tenants/carol-hall/main.tf").unwrap());
     assert_eq!(
         hcl_str(&attrs, "stripe_customer_id").as_deref(),
         Some("cus_carol")
@@ -85,7 +87,7 @@ async fn link_owner_is_explicit_idempotent_and_audited() {
     )
     .await;
     assert_eq!(outcome(&b, "evt_l2").await, "provisioned");
-    let before = b.remote.file("main", "tenants/carol-hall.tf").unwrap();
+    let before = b.remote.file("main", "tenants/carol-hall/main.tf").unwrap();
     send(
         &b,
         &customer_checkout(
@@ -104,7 +106,7 @@ async fn link_owner_is_explicit_idempotent_and_audited() {
         "cus_carol",
         "cus_dave",
         &before,
-        "tenants/carol-hall.tf",
+        "tenants/carol-hall/main.tf",
     )
     .await;
     // A tenant owned by a customer is never re-linked to another one.

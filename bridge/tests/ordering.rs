@@ -10,7 +10,7 @@ use support::*;
 async fn archived(b: &Bridge, subdomain: &str) -> bool {
     let text = b
         .remote
-        .file("main", &format!("tenants/{subdomain}.tf"))
+        .file("main", &format!("tenants/{subdomain}/main.tf"))
         .expect("tenant file");
     let (_, attrs) = read_tenant_file(&text);
     match attrs["archived"] {
@@ -142,7 +142,7 @@ async fn subscription_status_archives_and_restores_by_event_time() {
     // 1 provision + unpaid + active + paused + trialing + deleted = 6 changes, past_due and the stale one none.
     assert_eq!(
         b.remote
-            .commits_touching("main", "tenants/lifecycle.tf")
+            .commits_touching("main", "tenants/lifecycle/main.tf")
             .len(),
         6
     );
@@ -161,7 +161,7 @@ async fn an_older_checkout_delivered_late_does_not_overwrite_newer_values() {
     );
     let older = checkout_event("evt_old", t, "cus_v", None, metadata("values", "Old Name"));
     deliver_all(&b, &[newer, older]).await;
-    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/values.tf").unwrap());
+    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/values/main.tf").unwrap());
     assert_eq!(
         hcl_str(&attrs, "orchestra_name").as_deref(),
         Some("New Name")

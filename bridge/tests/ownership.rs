@@ -17,7 +17,7 @@ async fn a_guest_checkout_cannot_be_taken_over_by_anyone_else() {
         &guest_checkout("evt_g1", t, "Alice@Example.ORG", "cs_alice", "guest-hall"),
     )
     .await;
-    let path = "tenants/guest-hall.tf";
+    let path = "tenants/guest-hall/main.tf";
     let before = b
         .remote
         .file("main", path)
@@ -129,7 +129,8 @@ async fn the_owner_stays_the_owner_across_emails_and_late_customers() {
     )
     .await;
     assert_eq!(outcome(&b, "evt_o2").await, "provisioned");
-    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/owned-hall.tf").unwrap());
+    let (_, attrs) =
+        read_tenant_file(&b.remote.file("main", "tenants/owned-hall/main.tf").unwrap());
     assert_eq!(
         hcl_str(&attrs, "contact_email").as_deref(),
         Some("new@x.test")
@@ -145,7 +146,7 @@ async fn the_owner_stays_the_owner_across_emails_and_late_customers() {
     send(&b, &later).await;
     assert_eq!(outcome(&b, "evt_o4").await, "provisioned");
     // But that customer's *other* checkout for the subdomain needs the admin's link.
-    let before = b.remote.file("main", "tenants/bob-hall.tf").unwrap();
+    let before = b.remote.file("main", "tenants/bob-hall/main.tf").unwrap();
     send(
         &b,
         &customer_checkout(
@@ -164,7 +165,7 @@ async fn the_owner_stays_the_owner_across_emails_and_late_customers() {
         "bob@x.test",
         "cus_bob",
         &before,
-        "tenants/bob-hall.tf",
+        "tenants/bob-hall/main.tf",
     )
     .await;
 }

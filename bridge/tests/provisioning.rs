@@ -20,7 +20,9 @@ async fn paid_checkout_becomes_one_commit_with_a_valid_tenant_file() {
     let (status, body) = b.deliver_signed(&event.to_string()).await;
     assert_eq!(status, 200, "{body}");
     assert!(b.drain().await >= 2);
-    let commits = b.remote.commits_touching("main", "tenants/berlin-phil.tf");
+    let commits = b
+        .remote
+        .commits_touching("main", "tenants/berlin-phil/main.tf");
     assert_eq!(commits.len(), 1);
     assert_eq!(b.remote.commit_count("main"), 2);
     let message = git(&b.remote.bare(), &["log", "-1", "--format=%B", "main"]);
@@ -28,7 +30,10 @@ async fn paid_checkout_becomes_one_commit_with_a_valid_tenant_file() {
         message.contains("evt_paid1") && message.contains("cus_paid1"),
         "{message}"
     );
-    let text = b.remote.file("main", "tenants/berlin-phil.tf").unwrap();
+    let text = b
+        .remote
+        .file("main", "tenants/berlin-phil/main.tf")
+        .unwrap();
     assert_terraform_fmt_clean(&text);
     assert!(
         text.contains("# Stripe event evt_paid1, checkout session cs_test_paid1"),
@@ -38,7 +43,7 @@ async fn paid_checkout_becomes_one_commit_with_a_valid_tenant_file() {
     assert_eq!(label, "orchestra-berlin-phil");
     assert_eq!(
         hcl_str(&attrs, "source").as_deref(),
-        Some("../modules/orchestra")
+        Some("../../modules/orchestra")
     );
     assert_eq!(hcl_str(&attrs, "subdomain").as_deref(), Some("berlin-phil"));
     assert_eq!(
@@ -109,7 +114,7 @@ async fn a_hundred_duplicate_deliveries_eight_at_a_time_make_one_commit() {
     assert_eq!(b.count("SELECT count(*) FROM events").await, 1);
     assert_eq!(
         b.remote
-            .commits_touching("main", "tenants/wiener-phil.tf")
+            .commits_touching("main", "tenants/wiener-phil/main.tf")
             .len(),
         1
     );
@@ -149,7 +154,7 @@ async fn unpaid_checkout_waits_for_the_async_payment() {
     b.drain().await;
     assert_eq!(
         b.remote.files("main", "tenants"),
-        vec!["tenants/late-payers.tf".to_owned()]
+        vec!["tenants/late-payers/main.tf".to_owned()]
     );
     let mut free = checkout_event(
         "evt_free1",
@@ -177,7 +182,7 @@ async fn a_subdomain_owned_by_another_customer_is_held_not_overwritten() {
     );
     assert_eq!(b.deliver_signed(&first.to_string()).await.0, 200);
     b.drain().await;
-    let before = b.remote.file("main", "tenants/taken.tf").unwrap();
+    let before = b.remote.file("main", "tenants/taken/main.tf").unwrap();
     let second = checkout_event(
         "evt_own2",
         now + 10,
@@ -187,7 +192,10 @@ async fn a_subdomain_owned_by_another_customer_is_held_not_overwritten() {
     );
     assert_eq!(b.deliver_signed(&second.to_string()).await.0, 200);
     b.drain().await;
-    assert_eq!(b.remote.file("main", "tenants/taken.tf").unwrap(), before);
+    assert_eq!(
+        b.remote.file("main", "tenants/taken/main.tf").unwrap(),
+        before
+    );
     assert_eq!(b.remote.commit_count("main"), 2);
     assert_eq!(
         b.count("SELECT count(*) FROM events WHERE id = 'evt_own2' AND outcome LIKE 'held%'")
@@ -210,7 +218,7 @@ async fn a_subdomain_owned_by_another_customer_is_held_not_overwritten() {
     );
     assert_eq!(b.deliver_signed(&update.to_string()).await.0, 200);
     b.drain().await;
-    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/taken.tf").unwrap());
+    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/taken/main.tf").unwrap());
     assert_eq!(
         hcl_str(&attrs, "orchestra_name").as_deref(),
         Some("First Orchestra e.V.")
@@ -279,7 +287,7 @@ async fn invalid_metadata_is_recorded_parked_and_reported() {
     );
     assert_eq!(b.deliver_signed(&e.to_string()).await.0, 200);
     b.drain().await;
-    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/camel.tf").unwrap());
+    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/camel/main.tf").unwrap());
     assert_eq!(
         hcl_str(&attrs, "orchestra_name").as_deref(),
         Some("Camel Case")

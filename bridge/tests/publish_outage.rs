@@ -98,7 +98,9 @@ async fn moved_remote_is_retried_and_published_once_restored() {
     stop.cancel();
 
     assert!(
-        b.remote.file("main", "tenants/moved-band.tf").is_some(),
+        b.remote
+            .file("main", "tenants/moved-band/main.tf")
+            .is_some(),
         "published after the remote came back"
     );
     assert_eq!(
@@ -142,7 +144,11 @@ async fn refusing_pre_receive_hook_is_retried_until_it_accepts() {
     std::fs::remove_file(&hook).unwrap();
     wait_for(&b, PUBLISH_DONE, |n| n == 1, Duration::from_secs(60)).await;
     stop.cancel();
-    assert!(b.remote.file("main", "tenants/hooked-band.tf").is_some());
+    assert!(
+        b.remote
+            .file("main", "tenants/hooked-band/main.tf")
+            .is_some()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,7 +245,7 @@ async fn invalid_tenant_values_park_at_once_and_tell_the_admin() {
             .await,
         1
     );
-    assert!(b.remote.file("main", "tenants/www.tf").is_none());
+    assert!(b.remote.file("main", "tenants/www/main.tf").is_none());
 }
 
 #[tokio::test]

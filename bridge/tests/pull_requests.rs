@@ -34,7 +34,7 @@ async fn tenants_get_their_own_branch_and_repeat_deliveries_add_nothing() {
     );
     assert_eq!(
         b.remote
-            .commits_touching("stagesub/branchy", "tenants/branchy.tf")
+            .commits_touching("stagesub/branchy", "tenants/branchy/main.tf")
             .len(),
         1
     );
@@ -50,11 +50,11 @@ async fn tenants_get_their_own_branch_and_repeat_deliveries_add_nothing() {
     b.drain().await;
     let commits = b
         .remote
-        .commits_touching("stagesub/branchy", "tenants/branchy.tf");
+        .commits_touching("stagesub/branchy", "tenants/branchy/main.tf");
     assert_eq!(commits.len(), 2);
     let (_, attrs) = read_tenant_file(
         &b.remote
-            .file("stagesub/branchy", "tenants/branchy.tf")
+            .file("stagesub/branchy", "tenants/branchy/main.tf")
             .unwrap(),
     );
     assert_eq!(attrs["archived"], hcl::Value::Bool(true));

@@ -197,7 +197,7 @@ async fn a_job_cut_off_by_the_grace_stays_queued_and_completes_later() {
         publisher: std::sync::Arc::new(remote.publisher(stagesub_gitops::CommitMode::Direct)),
         mailer: None,
         tenants_dir: "tenants".into(),
-        module_source: "../modules/orchestra".into(),
+        module_source: "../../modules/orchestra".into(),
         app_domain: "stagesub.test".into(),
         retry: stagesub_bridge::worker::RetryPolicy::default(),
         archive_grace: std::time::Duration::ZERO,
@@ -211,5 +211,5 @@ async fn a_job_cut_off_by_the_grace_stays_queued_and_completes_later() {
         .await
         .unwrap()
     {}
-    assert!(remote.file("main", "tenants/grace-band.tf").is_some());
+    assert!(remote.file("main", "tenants/grace-band/main.tf").is_some());
 }

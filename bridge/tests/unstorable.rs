@@ -100,9 +100,9 @@ async fn unstorable_characters_elsewhere_do_not_stop_provisioning() {
     assert_eq!(
         b.remote.files("main", "tenants"),
         vec![
-            "tenants/ref-lone.tf",
-            "tenants/ref-nul.tf",
-            "tenants/ref-pair.tf"
+            "tenants/ref-lone/main.tf",
+            "tenants/ref-nul/main.tf",
+            "tenants/ref-pair/main.tf"
         ]
     );
     // What jsonb can hold is still queryable; a NUL shows as U+FFFD there.

@@ -16,7 +16,8 @@ use stagesub_gitops::{CommitMode, Publisher, TenantChange};
 fn change(subdomain: &str) -> TenantChange {
     TenantChange {
         subdomain: subdomain.into(),
-        path: format!("tenants/{subdomain}.tf"),
+        path: format!("tenants/{subdomain}/main.tf"),
+        remove: vec![format!("tenants/{subdomain}.tf")],
         content: format!(
             "module \"orchestra-{subdomain}\" {{\n  subdomain = \"{subdomain}\"\n}}\n"
         ),

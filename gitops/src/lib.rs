@@ -30,7 +30,8 @@
 //! let published = publisher
 //!     .publish(&TenantChange {
 //!         subdomain: "berlin-phil".into(),
-//!         path: "tenants/berlin-phil.tf".into(),
+//!         path: "tenants/berlin-phil/main.tf".into(),
+//!         remove: vec!["tenants/berlin-phil.tf".into()],
 //!         content: "module \"orchestra-berlin-phil\" {}\n".into(),
 //!         commit_message: "Provision berlin-phil".into(),
 //!         pr_title: "Provision berlin-phil".into(),
@@ -68,8 +69,11 @@ pub enum CommitMode {
 pub struct TenantChange {
     /// The tenant's subdomain; names the branch `stagesub/<subdomain>`.
     pub subdomain: String,
-    /// Path of the file inside the repository, e.g. `tenants/<subdomain>.tf`.
+    /// Path of the file inside the repository, e.g. `tenants/<subdomain>/main.tf`.
     pub path: String,
+    /// Older paths of the same tenant's file (e.g. `tenants/<subdomain>.tf` of the single-root
+    /// layout), deleted in the same commit when they exist, so the tenant is never defined twice.
+    pub remove: Vec<String>,
     /// Full file content.
     pub content: String,
     /// Commit message.

@@ -7,17 +7,24 @@ use crate::{PublishError, TenantChange};
 pub(crate) fn change(change: &TenantChange) -> Result<(), PublishError> {
     stagesub_tenant::validate_subdomain(&change.subdomain)
         .map_err(|e| PublishError::Permanent(e.to_string()))?;
-    let path = &change.path;
-    let path_ok = !path.is_empty()
-        && !path.starts_with('/')
-        && !path.contains('\\')
-        && !path.chars().any(char::is_control)
-        && path
-            .split('/')
-            .all(|part| !part.is_empty() && part != "." && part != ".." && part != ".git");
-    if !path_ok {
+    for path in std::iter::once(&change.path).chain(&change.remove) {
+        let path_ok = !path.is_empty()
+            && !path.starts_with('/')
+            && !path.contains('\\')
+            && !path.chars().any(char::is_control)
+            && path
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != ".." && part != ".git");
+        if !path_ok {
+            return Err(PublishError::Permanent(format!(
+                "tenant file path {path:?} must be relative to the repository root, without empty, `.`, `..` or `.git` parts"
+            )));
+        }
+    }
+    if change.remove.contains(&change.path) {
         return Err(PublishError::Permanent(format!(
-            "tenant file path {path:?} must be relative to the repository root, without empty, `.`, `..` or `.git` parts"
+            "tenant file path {:?} is both written and removed",
+            change.path
         )));
     }
     if change.commit_message.trim().is_empty() {
@@ -38,12 +45,26 @@ mod tests {
     fn with_subdomain(subdomain: &str) -> TenantChange {
         TenantChange {
             subdomain: subdomain.into(),
-            path: format!("tenants/{subdomain}.tf"),
+            path: format!("tenants/{subdomain}/main.tf"),
+            remove: vec![format!("tenants/{subdomain}.tf")],
             content: "# tenant\n".into(),
             commit_message: "Provision".into(),
             pr_title: "Provision".into(),
             pr_body: String::new(),
         }
+    }
+
+    #[test]
+    fn removed_paths_are_checked_too() {
+        let mut c = with_subdomain("berlin-phil");
+        c.remove = vec!["../escape.tf".into()];
+        assert!(
+            matches!(change(&c), Err(PublishError::Permanent(m)) if m.contains("../escape.tf"))
+        );
+        c.remove = vec![c.path.clone()];
+        assert!(
+            matches!(change(&c), Err(PublishError::Permanent(m)) if m.contains("both written and removed"))
+        );
     }
 
     #[test]

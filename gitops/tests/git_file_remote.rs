@@ -157,3 +157,11 @@ async fn hung_remote_times_out_as_transient() {
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     drop(listener);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flat_tenant_file_moves_in_one_commit() {
+    for mode in [CommitMode::Direct, CommitMode::PullRequest] {
+        let dir = tempfile::tempdir().unwrap();
+        s::moves_a_flat_tenant_file(&remote(&dir), mode).await;
+    }
+}

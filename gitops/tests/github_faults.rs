@@ -21,7 +21,7 @@ fn assert_single_outcome(standin: &RunningStandin, subdomain: &str, content: &st
         "one commit on {branch}"
     );
     assert_eq!(
-        common::file(repo, &branch, &format!("tenants/{subdomain}.tf")).as_deref(),
+        common::file(repo, &branch, &format!("tenants/{subdomain}/main.tf")).as_deref(),
         Some(content)
     );
     let prs: Vec<_> = standin

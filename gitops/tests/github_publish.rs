@@ -278,3 +278,56 @@ async fn unreachable_api_is_transient() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A tenant file at the single-root path `tenants/<sub>.tf` moves to `tenants/<sub>/main.tf` in ONE
+/// commit (git data API: tree, commit, fast-forward of the branch), in both commit modes; the pull
+/// request shows the move; publishing again changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flat_tenant_file_moves_in_one_commit() {
+    for mode in [CommitMode::Direct, CommitMode::PullRequest] {
+        let dir = tempfile::tempdir().unwrap();
+        let standin = env::standin(dir.path(), None).await;
+        let repo = standin.repo().dir().to_path_buf();
+        let mut legacy = change("flat-hub", 1);
+        legacy.path = "tenants/flat-hub.tf".into();
+        legacy.remove.clear();
+        env::publisher(&standin, CommitMode::Direct)
+            .publish(&legacy)
+            .await
+            .unwrap();
+        let publisher = env::publisher(&standin, mode);
+        let moved = change("flat-hub", 2);
+        let first = publisher.publish(&moved).await.unwrap();
+        assert!(first.changed, "{mode:?}");
+        let mut files = common::changed_files(&repo, &first.commit_sha);
+        files.sort();
+        assert_eq!(
+            files,
+            vec![
+                "tenants/flat-hub.tf".to_owned(),
+                "tenants/flat-hub/main.tf".to_owned()
+            ],
+            "{mode:?}: one commit moves the file"
+        );
+        assert_eq!(common::file(&repo, &first.branch, &legacy.path), None);
+        assert_eq!(
+            common::file(&repo, &first.branch, &moved.path).as_deref(),
+            Some(moved.content.as_str())
+        );
+        if mode == CommitMode::PullRequest {
+            assert_eq!(first.branch, "stagesub/flat-hub");
+            assert!(first.pull_request_url.is_some());
+            assert!(
+                common::file(&repo, "main", &legacy.path).is_some(),
+                "the base keeps the old file until the pull request is merged"
+            );
+        }
+        let again = publisher.publish(&moved).await.unwrap();
+        assert!(!again.changed, "{mode:?}");
+        assert_eq!(again.commit_sha, first.commit_sha);
+        assert_eq!(
+            standin.pull_requests().len(),
+            usize::from(mode == CommitMode::PullRequest)
+        );
+    }
+}

@@ -1,8 +1,12 @@
 locals {
-  # Convention of the examples/gitops layout: tenants/ (the root module) sits
-  # beside app/, which holds the migrations and seed every orchestra shares.
-  # Tenant files are written by stagesub-bridge and cannot pass these values.
-  app_dir = "${path.root}/../app"
+  # Convention of the examples/gitops layout: app/, which holds the migrations
+  # and seed every orchestra shares, sits at the top of the infra repository.
+  # Each orchestra's root module is tenants/<subdomain>/, two levels below it;
+  # the older single root module tenants/ is one level below. Tenant files are
+  # written by stagesub-bridge and cannot pass these values.
+  app_dir_flat = "${path.root}/../app"
+  flat_has_app = length(fileset(local.app_dir_flat, "migrations/**/*.sql")) + length(fileset(local.app_dir_flat, "seed.sql")) > 0
+  app_dir      = local.flat_has_app ? local.app_dir_flat : "${path.root}/../../app"
 
   app_migrations_dir = "${local.app_dir}/migrations"
   app_seed_file      = "${local.app_dir}/seed.sql"

@@ -129,13 +129,13 @@ variable "stripe_subscription_id" {
 # Pass-through settings with defaults, for root modules that call this module directly.
 
 variable "migrations_dir" {
-  description = "Folder of the app's migrations (Prisma or Supabase CLI layout). Null: <root module>/../app/migrations when that folder holds .sql files (the examples/gitops layout), else no migrations."
+  description = "Folder of the app's migrations (Prisma or Supabase CLI layout). Null: <app>/migrations when that folder holds .sql files, where <app> is <root module>/../app if it holds migrations or seed.sql, else <root module>/../../app (the examples/gitops layouts: one root for all tenants, or tenants/<subdomain>/ per tenant), else no migrations."
   type        = string
   default     = null
 }
 
 variable "seed_sql" {
-  description = "Idempotent SQL run after the migrations; reads tenant values with current_setting('stagesub.orchestra_name') etc. Null: the contents of <root module>/../app/seed.sql when that file exists, else no seed."
+  description = "Idempotent SQL run after the migrations; reads tenant values with current_setting('stagesub.orchestra_name') etc. Null: the contents of <app>/seed.sql when that file exists, else no seed."
   type        = string
   default     = null
 }

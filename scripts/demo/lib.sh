@@ -164,7 +164,7 @@ start_standin() {
   echo "$port" >"$STATE/standin.port"
   STANDIN_PORT=$port
   detail "started (pid $(cat "$(pid_file standin)")): http://127.0.0.1:$port, log $LOGS/standin.log"
-  if [[ -f $STATE/infra/tenants/terraform.tfstate ]]; then
+  if compgen -G "$STATE/infra/tenants/*/terraform.tfstate" >/dev/null; then
     detail "a new stand-in knows no earlier projects: Terraform will create them again"
   fi
 }
@@ -205,11 +205,8 @@ ensure_infra_repo() {
   # Copy the template (tenant files aside: the bridge writes those).
   tar -C "$REPO/examples/gitops" --exclude=.terraform --exclude='*.tfstate*' --exclude=.terraform.lock.hcl \
     --exclude='./tenants' -cf - . | tar -C "$INFRA" -xf -
+  # One root module per tenant (tenants/<subdomain>/main.tf); the settings they share are in shared/.
   mkdir -p "$INFRA/tenants"
-  local f
-  for f in "$REPO"/examples/gitops/tenants/*.tf; do
-    grep -q '^module "orchestra-' "$f" || cp "$f" "$INFRA/tenants/"
-  done
   infra_git add -A
   if ! infra_git diff --cached --quiet; then
     if [[ $FRESH_REPO == 1 ]]; then
@@ -353,7 +350,7 @@ send_checkout_event() {
 }
 
 merge_tenant_branch() {
-  local branch="stagesub/$subdomain" file="tenants/$subdomain.tf" title line
+  local branch="stagesub/$subdomain" file="tenants/$subdomain/main.tf" title line
   infra_git fetch -q --prune origin 2>>"$LOGS/git.log" || fail "git fetch from $INFRA_GIT failed" "$LOGS/git.log"
   infra_git checkout -q -B main refs/remotes/origin/main
   BASE_COMMIT=$(infra_git rev-parse HEAD)
@@ -387,7 +384,8 @@ provider_installation {
 EOF
 }
 
-# Runs Terraform in the infra checkout's tenants/ with the provider's settings for the backend.
+# Runs Terraform in the tenant's root module (the infra checkout's tenants/<subdomain>/) with the
+# provider's settings for the backend.
 tf() {
   (
     for v in $(compgen -e); do
@@ -400,7 +398,7 @@ tf() {
     else
       export STAGESUB_BACKEND=postgres STAGESUB_POSTGRES_URL="$DATABASE_URL"
     fi
-    cd "$INFRA/tenants"
+    cd "$INFRA/tenants/$subdomain"
     exec timeout 900 "$TOOLS/bin/terraform" "$@"
   )
 }
@@ -416,6 +414,9 @@ terraform_apply() {
   local log="$LOGS/terraform-apply.log"
   write_cli_config
   : >"$log"
+  # The shared settings copied into the tenant's root, as CI does before init (scripts/tenant-root.sh).
+  (cd "$INFRA" && bash scripts/tenant-root.sh --prepare "$subdomain") >>"$log" 2>&1 ||
+    tf_fail "$log" "preparing tenants/$subdomain/ failed"
   tf get -no-color >>"$log" 2>&1 || tf_fail "$log" "terraform get failed"
   if ! tf apply -auto-approve -input=false -no-color >>"$log" 2>&1; then
     report_failed "$log"
@@ -565,9 +566,9 @@ reset_state() {
     eval "$("$REPO/scripts/ensure-postgres.sh" 2>/dev/null)" || true
   fi
   if [[ -n ${DATABASE_URL:-} ]]; then
-    if [[ $backend == postgres && -f $STATE/infra/tenants/terraform.tfstate ]]; then
+    if [[ $backend == postgres ]] && compgen -G "$STATE/infra/tenants/*/terraform.tfstate" >/dev/null; then
       pairs=$(jq -r '.resources[]? | select(.type == "stagesub_orchestra_database") | .instances[]?.attributes
-        | "\(.database_name) \(.database_user)"' "$STATE/infra/tenants/terraform.tfstate")
+        | "\(.database_name) \(.database_user)"' "$STATE"/infra/tenants/*/terraform.tfstate)
       while read -r db role; do
         [[ -n $db ]] || continue
         admin_psql -v db="$db" -v role="$role" >/dev/null <<<'DROP DATABASE IF EXISTS :"db" WITH (FORCE);

@@ -152,8 +152,8 @@ class GitopsRepository(unittest.TestCase):
         def git(*args: str) -> None:
             subprocess.run(["git", *args], cwd=repo, env=git_env, check=True, capture_output=True)
 
-        example = (repo / "tenants" / "bach-collegium.tf").read_text()
-        (repo / "tenants" / "bach-collegium.tf").unlink()
+        example = (repo / "tenants" / "bach-collegium" / "main.tf").read_text()
+        shutil.rmtree(repo / "tenants" / "bach-collegium")
         if broken_migration:
             broken = repo / "app/migrations/20250301000000_broken"
             broken.mkdir()
@@ -166,16 +166,23 @@ class GitopsRepository(unittest.TestCase):
         text = example.replace("bach-collegium", sub)
         for name, value in (tenant_values or {}).items():
             text = re.sub(rf"^(  {name} +=) .*$", rf"\1 {value}", text, flags=re.M)
-        (repo / "tenants" / f"{sub}.tf").write_text(text)
+        (repo / "tenants" / sub).mkdir()
+        (repo / "tenants" / sub / "main.tf").write_text(text)
         git("add", "-A")
         git("commit", "-q", "-m", f"tenant {sub}")
-        got = ws.tf(repo / "tenants", "get")  # dev_overrides skip init; the module still has to be installed
+        # The tenant's own root module: shared/root.tf copied in as CI does, then the module installed
+        # (dev_overrides skip init).
+        prepared = subprocess.run(["bash", "scripts/tenant-root.sh", "--prepare", sub], cwd=repo, capture_output=True,
+                                  text=True, timeout=60)
+        self.assertEqual(prepared.returncode, 0, prepared.stderr)
+        self.assertTrue((repo / "tenants" / sub / "shared-root.tf").is_file())
+        got = ws.tf(repo / "tenants" / sub, "get")
         self.assertEqual(got.returncode, 0, got.stdout + got.stderr)
         return ws, sub
 
-    def apply(self, ws: Workspace) -> tuple[subprocess.CompletedProcess, dict]:
-        """terraform apply as the workflow runs it; returns the result and the tenant's state values."""
-        tenants = ws.dir / "tenants"
+    def apply(self, ws: Workspace, sub: str) -> tuple[subprocess.CompletedProcess, dict]:
+        """terraform apply of the tenant's root as the workflow runs it; returns the result and its state values."""
+        tenants = ws.dir / "tenants" / sub
         applied = ws.tf(tenants, "apply", "-auto-approve", "-input=false")
         (ws.dir / "apply.log").write_text(applied.stdout + applied.stderr)
         state = json.loads(ws.tf(tenants, "show", "-json").stdout or "{}")
@@ -200,10 +207,10 @@ class GitopsRepository(unittest.TestCase):
 
     def test_tenant_file_applies_with_the_shared_app_and_reports_ready(self):
         ws, sub = self.merge_tenant(TERRAFORMS["newest"])
-        applied, values = self.apply(ws)
+        applied, values = self.apply(ws, sub)
         self.assertEqual(applied.returncode, 0, applied.stdout + applied.stderr)
 
-        # The module found ../app/migrations and ../app/seed.sql by convention.
+        # The module found app/migrations and app/seed.sql (two levels up) by convention.
         self.assertEqual(values["applied_migrations"][0][:len("20250101000000_init")], "20250101000000_init")
         self.assertEqual(len(values["applied_migrations"]), 2)
         url = database_url(values["database_name"])
@@ -214,7 +221,7 @@ class GitopsRepository(unittest.TestCase):
         self.assertEqual(bridge.paths, [f"/api/tenants/{sub}/ready"])
 
         # Deletion protection is on by default: destroying a tenant fails and keeps the database.
-        destroyed = ws.tf(ws.dir / "tenants", "destroy", "-auto-approve", "-input=false")
+        destroyed = ws.tf(ws.dir / "tenants" / sub, "destroy", "-auto-approve", "-input=false")
         self.assertNotEqual(destroyed.returncode, 0)
         self.assertIn("deletion_protection", destroyed.stdout + destroyed.stderr)
         self.assertEqual(psql(url, 'SELECT count(*) FROM "Orchestra"'), "1")
@@ -223,7 +230,7 @@ class GitopsRepository(unittest.TestCase):
         for version, terraform in TERRAFORMS.items():
             with self.subTest(terraform=version):
                 ws, sub = self.merge_tenant(terraform, {"plan": '"gold"'})
-                applied, values = self.apply(ws)
+                applied, values = self.apply(ws, sub)
                 self.assertNotEqual(applied.returncode, 0)
                 self.assertEqual(values, {})
                 notified, bridge = self.notify(ws, applied.returncode)
@@ -233,7 +240,7 @@ class GitopsRepository(unittest.TestCase):
 
     def test_failing_migration_is_reported_failed_with_its_error(self):
         ws, sub = self.merge_tenant(TERRAFORMS["newest"], broken_migration=True)
-        applied, _ = self.apply(ws)
+        applied, _ = self.apply(ws, sub)
         self.assertNotEqual(applied.returncode, 0)
         notified, bridge = self.notify(ws, applied.returncode)
         self.assertEqual(notified.returncode, 0, notified.stderr)

@@ -25,7 +25,7 @@ TERRAFORMS = {
 EXAMPLES = [
     "modules/orchestra",
     "examples/quickstart",
-    "examples/gitops/tenants",
+    "examples/gitops/tenants/bach-collegium",
     "examples/gitops/modules/orchestra",
     "examples/provider",
     "examples/resources/stagesub_orchestra_database",

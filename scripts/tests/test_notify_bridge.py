@@ -248,6 +248,19 @@ class NotifyBridge(unittest.TestCase):
         self.assertIn("no tenant file changed", result.stdout)
         self.assertEqual(self.bridge.requests, [])
 
+    def test_tenant_roots_are_reported_with_their_own_results(self):
+        # One root module per tenant: tenants/<sub>/main.tf; terraform-apply.sh records each root's status.
+        for sub in ("solo-band", "second-band"):
+            (self.repo / "tenants" / sub).mkdir()
+            (self.repo / "tenants" / sub / "main.tf").write_text(tenant_file(sub).replace("../modules", "../../modules"))
+        self.commit("two tenant roots")
+        (self.repo / "results").write_text("solo-band 0\nsecond-band 1\n")
+        log = "Error: Migration failed\n\n  with module.orchestra-second-band.stagesub_orchestra_database.this,\n"
+        result = self.run_script(1, log, BASE_REF=self.head, APPLY_RESULTS=str(self.repo / "results"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.bridge.outcomes(), {"solo-band": "ready", "second-band": "failed"})
+        self.assertIn("Migration failed", self.bridge.body("second-band"))
+
     def test_usage_errors_name_what_to_set(self):
         result = self.run_script(1)  # failed apply without a log
         self.assertEqual(result.returncode, 2)

@@ -20,6 +20,7 @@ trap 'echo "Interrupt received. Gracefully shutting down..."; sleep 0.5; echo "s
 case " $* " in
   *" apply "*)
     [[ " $* " == *" -lock-timeout=10m "* ]] || { echo "Error: no -lock-timeout"; exit 1; }
+    [[ " $* " != *"-chdir=tenants/broken-band "* ]] || { echo "Error: Migration failed"; exit 1; }
     for i in $(seq 1 "${APPLY_STEPS:-3}"); do echo "Still creating... [$i]"; sleep 0.1; done
     echo "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
     exit "${APPLY_STATUS:-0}" ;;
@@ -61,6 +62,26 @@ class TerraformApply(unittest.TestCase):
                 log = (self.dir / "apply.log").read_text()
                 self.assertIn("Terraform has been successfully initialized!", log)
                 self.assertIn("Terraform has been successfully initialized!", out)  # also in the job log
+
+    def test_each_touched_tenant_root_is_applied_on_its_own(self):
+        for sub in ("alpha-band", "broken-band", "gamma-band"):
+            (self.dir / "tenants" / sub).mkdir(parents=True)
+            (self.dir / "tenants" / sub / "main.tf").write_text(f'module "orchestra-{sub}" {{}}\n')
+        (self.dir / "shared").mkdir()
+        (self.dir / "shared" / "root.tf").write_text('terraform {\n  backend "s3" {}\n}\n')
+        proc = subprocess.Popen(["bash", str(SCRIPT)], cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, env=dict(self.env, TENANTS="alpha-band broken-band gamma-band"))
+        out, _ = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, out)
+        self.assertEqual(self.output(), "exitcode=1\n")  # one root failed: the job goes red
+        results = (self.dir / "apply.log.results").read_text().split("\n")
+        self.assertEqual(results, ["alpha-band 0", "broken-band 1", "gamma-band 0", ""])  # the others still applied
+        calls = (self.dir / "calls").read_text()
+        # Each root initialised with its own state key and the shared settings copied in.
+        self.assertIn("-chdir=tenants/gamma-band init -input=false -reconfigure "
+                      "-backend-config=key=tenants/gamma-band.tfstate -no-color", calls)
+        self.assertTrue((self.dir / "tenants" / "alpha-band" / "shared-root.tf").is_file())
+        self.assertNotIn("-chdir=tenants init", calls)  # no single root here
 
     def test_cancellation_is_passed_on_and_terraform_finishes(self):
         proc = self.start(APPLY_STEPS="100")

@@ -10,8 +10,12 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::project::{Project, ProjectSummary};
 
-/// The organization's projects, loaded with one paginated list on first use and then served
+/// The organization's projects, loaded with one paginated list once it pays and then served
 /// from memory, so refreshing 1,000 tenants costs about 10 list calls instead of 1,000 GETs.
+///
+/// The first few look-ups ([`DIRECT_LOOKUPS`]) ask the API for that one project instead: a plan of
+/// one tenant's root module (one root and state per tenant) then costs one call whatever the size of
+/// the organization, instead of listing 10,000 projects to read one.
 ///
 /// Concurrent first callers share one load. After a write, update the entry with
 /// [`ProjectCache::upsert`] or [`ProjectCache::remove`]; a ref or name that is not in the cache
@@ -23,7 +27,13 @@ pub struct ProjectCache {
     loaded: OnceCell<()>,
     entries: RwLock<Entries>,
     loads: AtomicUsize,
+    /// Look-ups answered by a call for one project so far (before the list was loaded).
+    direct: AtomicUsize,
+    direct_limit: usize,
 }
+
+/// Look-ups a [`ProjectCache`] answers with one call each before it loads the organization's list.
+pub const DIRECT_LOOKUPS: usize = 8;
 
 #[derive(Debug, Default)]
 struct Entries {
@@ -61,14 +71,35 @@ impl ProjectCache {
             loaded: OnceCell::new(),
             entries: RwLock::new(Entries::default()),
             loads: AtomicUsize::new(0),
+            direct: AtomicUsize::new(0),
+            direct_limit: DIRECT_LOOKUPS,
         }
+    }
+
+    /// Changes how many look-ups are answered one by one before the list is loaded (default
+    /// [`DIRECT_LOOKUPS`]; 0 loads the list on first use).
+    pub fn with_direct_lookups(mut self, limit: usize) -> Self {
+        self.direct_limit = limit;
+        self
+    }
+
+    /// Whether this look-up should ask for one project instead of loading the whole list: the list
+    /// is not loaded yet and few look-ups were made.
+    fn look_up_directly(&self) -> bool {
+        self.loaded.get().is_none()
+            && self.direct.fetch_add(1, Ordering::Relaxed) < self.direct_limit
     }
 
     /// The project with this ref, or `None` when it does not exist.
     pub async fn get(&self, project_ref: &str) -> Result<Option<ProjectSummary>> {
-        self.ensure_loaded().await?;
         if let Some(p) = self.read().by_ref.get(project_ref) {
             return Ok(Some(p.clone()));
+        }
+        if !self.look_up_directly() {
+            self.ensure_loaded().await?;
+            if let Some(p) = self.read().by_ref.get(project_ref) {
+                return Ok(Some(p.clone()));
+            }
         }
         match self.client.get_project(project_ref).await? {
             Some(p)
@@ -86,15 +117,13 @@ impl ProjectCache {
 
     /// The project with exactly this name, or `None`.
     pub async fn by_name(&self, name: &str) -> Result<Option<ProjectSummary>> {
-        self.ensure_loaded().await?;
-        {
-            let entries = self.read();
-            if let Some(p) = entries
-                .ref_by_name
-                .get(name)
-                .and_then(|r| entries.by_ref.get(r))
-            {
-                return Ok(Some(p.clone()));
+        if let Some(p) = self.named(name) {
+            return Ok(Some(p));
+        }
+        if !self.look_up_directly() {
+            self.ensure_loaded().await?;
+            if let Some(p) = self.named(name) {
+                return Ok(Some(p));
             }
         }
         let found = self
@@ -105,6 +134,15 @@ impl ProjectCache {
             self.write().insert(p.clone());
         }
         Ok(found)
+    }
+
+    fn named(&self, name: &str) -> Option<ProjectSummary> {
+        let entries = self.read();
+        entries
+            .ref_by_name
+            .get(name)
+            .and_then(|r| entries.by_ref.get(r))
+            .cloned()
     }
 
     /// Records a project after a write (create, status change).

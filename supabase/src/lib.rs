@@ -57,7 +57,7 @@ pub use addons::{
 };
 pub use api_keys::ApiKey;
 pub use backoff::BackoffPolicy;
-pub use cache::ProjectCache;
+pub use cache::{DIRECT_LOOKUPS, ProjectCache};
 pub use client::Client;
 pub use config::{ClientConfig, DEFAULT_API_URL, RateLimit, RetryPolicy};
 pub use error::{Error, Result, TransportKind};

@@ -19,7 +19,7 @@ fn seed(fake: &Fake, n: usize) -> Vec<String> {
 async fn a_thousand_refreshes_cost_ten_list_calls() {
     let fake = Fake::start().await;
     let refs = seed(&fake, 1000);
-    let cache = Arc::new(fake.client().project_cache("org"));
+    let cache = Arc::new(fake.client().project_cache("org").with_direct_lookups(0));
     let mut tasks = JoinSet::new();
     for (i, r) in refs.iter().enumerate() {
         let cache = cache.clone();
@@ -52,7 +52,7 @@ async fn unknown_refs_fall_back_to_a_get_and_are_remembered() {
     let fake = Fake::start().await;
     seed(&fake, 3);
     let client = fake.client();
-    let cache = client.project_cache("org");
+    let cache = client.project_cache("org").with_direct_lookups(0);
     assert_eq!(cache.len(), 0);
     cache.get("zzzzzzzzzzzzzzzzzzzz").await.unwrap();
     assert_eq!(
@@ -127,7 +127,7 @@ async fn a_failed_load_is_retried_by_the_next_caller() {
     let fake = Fake::start().await;
     let refs = seed(&fake, 5);
     fake.fail_with("GET", "/v1/organizations/", 4, 503);
-    let cache = fake.client().project_cache("org");
+    let cache = fake.client().project_cache("org").with_direct_lookups(0);
     let err = cache.get(&refs[0]).await.unwrap_err();
     assert_eq!(err.status(), Some(503));
     assert_eq!(
@@ -136,4 +136,36 @@ async fn a_failed_load_is_retried_by_the_next_caller() {
     );
     assert_eq!(cache.load_count(), 2);
     assert_eq!(cache.len(), 5);
+}
+
+#[tokio::test]
+async fn a_few_look_ups_cost_one_call_each_whatever_the_organization_size() {
+    let fake = Fake::start().await;
+    let refs = seed(&fake, 1000);
+    let cache = fake.client().project_cache("org");
+    // One tenant's root module refreshes one project: one GET, not ten pages of the list.
+    let p = cache.get(&refs[700]).await.unwrap().unwrap();
+    assert_eq!(p.name, "orchestra-0700");
+    assert_eq!(fake.requests().len(), 1, "{:?}", fake.requests());
+    assert_eq!(fake.count("GET", "/v1/organizations/org/projects"), 0);
+    // Served from memory the second time.
+    cache.get(&refs[700]).await.unwrap().unwrap();
+    assert_eq!(fake.requests().len(), 1);
+    // A name look-up searches for that name only (one list call with `search`).
+    let q = cache.by_name("orchestra-0042").await.unwrap().unwrap();
+    assert_eq!(q.project_ref, refs[42]);
+    assert_eq!(fake.requests().len(), 2);
+    assert_eq!(cache.load_count(), 0);
+
+    // Past DIRECT_LOOKUPS look-ups the whole list pays: it is loaded once, then serves the rest.
+    for r in &refs[..stagesub_supabase::DIRECT_LOOKUPS + 20] {
+        assert_eq!(cache.get(r).await.unwrap().unwrap().project_ref, *r);
+    }
+    assert_eq!(cache.load_count(), 1);
+    assert_eq!(fake.count("GET", "/v1/organizations/org/projects"), 1 + 10);
+    assert!(
+        fake.requests().len() <= 2 + stagesub_supabase::DIRECT_LOOKUPS + 10,
+        "{}",
+        fake.requests().len()
+    );
 }

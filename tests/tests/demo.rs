@@ -166,7 +166,7 @@ fn supabase_backend_end_to_end_and_rerun_changes_nothing() {
     assert_contains(&first, &format!("https://{}.stagesub.app", demo.subdomain));
     let tenant_file = file_on_main(
         &demo.state().join("infra.git"),
-        &format!("tenants/{}.tf", demo.subdomain),
+        &format!("tenants/{}/main.tf", demo.subdomain),
     );
     assert_contains(
         &tenant_file,

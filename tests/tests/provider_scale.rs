@@ -1,6 +1,7 @@
 //! Plan over many orchestras against the Supabase stand-in with its rate limit on (120/min): refresh
 //! reads the organization's project list (100 per page) instead of one `GET /v1/projects/{ref}` per
-//! tenant, so a plan over 150 tenants costs 2 list calls and no per-project GET, and never meets a 429.
+//! tenant, so a plan over 150 tenants costs 2 list calls and at most 8 per-project GETs (the first
+//! look-ups), and never meets a 429.
 //!
 //! The state is generated (what the provider would have written for these projects) because the
 //! projects are metadata-only bulk projects of the stand-in; `terraform plan` then refreshes and plans
@@ -157,16 +158,24 @@ fn assert_handful(m: &Measured, count: usize) {
         m.wall
     );
     assert!(lists >= count.div_ceil(100) as u64, "{:?}", m.stats);
-    assert_eq!(m.stats.calls("GET /v1/projects/{ref}"), 0, "{:?}", m.stats);
+    // The first few refreshes ask for their project alone (a one-tenant root costs one call), then
+    // the list pays and serves the rest.
+    let gets = m.stats.calls("GET /v1/projects/{ref}");
+    assert!(gets <= 8, "{:?}", m.stats);
     assert_eq!(m.stats.responses.get("429"), None, "{:?}", m.stats);
-    assert_eq!(m.stats.total, lists, "only list calls: {:?}", m.stats);
+    assert_eq!(
+        m.stats.total,
+        lists + gets,
+        "only list calls and the first GETs: {:?}",
+        m.stats
+    );
 }
 
 #[test]
 fn a_plan_over_150_orchestras_costs_a_handful_of_list_calls() {
     let m = plan_over(150);
     assert_handful(&m, 150);
-    assert!(m.stats.total < 20, "a handful of calls: {:?}", m.stats);
+    assert!(m.stats.total <= 12, "a handful of calls: {:?}", m.stats);
 }
 
 /// The benchmark (`scripts/bench-plan-scale.sh`): 1,000 orchestras, or `STAGESUB_SCALE_TENANTS`.

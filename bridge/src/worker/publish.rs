@@ -5,7 +5,7 @@ use stagesub_gitops::TenantChange;
 use tokio_postgres::Transaction;
 
 use super::{JobError, Outcome, WorkerContext};
-use crate::render::tenant_path;
+use crate::render::{legacy_tenant_path, tenant_path};
 use crate::store;
 use crate::tenant::TenantRecord;
 
@@ -84,9 +84,40 @@ pub(super) fn change_for(t: &TenantRecord, tenants_dir: &str, content: String) -
     TenantChange {
         subdomain: subdomain.clone(),
         path: tenant_path(tenants_dir, subdomain),
+        remove: vec![legacy_tenant_path(tenants_dir, subdomain)],
         content,
         commit_message: format!("{summary}\n\n{body}\n"),
         pr_title: summary,
         pr_body: body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tenant::Tenant;
+
+    #[test]
+    fn a_change_writes_the_tenant_root_and_deletes_the_flat_file() {
+        let record = TenantRecord {
+            values: Tenant {
+                subdomain: "bach-collegium".into(),
+                orchestra_name: "Bach Collegium".into(),
+                contact_email: None,
+                plan: None,
+                region: None,
+            },
+            archived: false,
+            stripe_customer_id: Some("cus_1".into()),
+            stripe_subscription_id: None,
+            source_event_id: None,
+            checkout_session_id: None,
+        };
+        let change = change_for(&record, "infra/tenants/", "x".into());
+        assert_eq!(change.path, "infra/tenants/bach-collegium/main.tf");
+        assert_eq!(
+            change.remove,
+            vec!["infra/tenants/bach-collegium.tf".to_owned()]
+        );
     }
 }

@@ -244,7 +244,7 @@ impl GitRemote {
     pub fn files(&self, branch: &str, dir: &str) -> Vec<String> {
         git(
             &self.bare(),
-            &["ls-tree", "--name-only", branch, &format!("{dir}/")],
+            &["ls-tree", "-r", "--name-only", branch, &format!("{dir}/")],
         )
         .lines()
         .map(str::to_owned)
@@ -297,7 +297,7 @@ impl Bridge {
             publisher: Arc::new(remote.publisher(CommitMode::Direct)),
             mailer,
             tenants_dir: "tenants".into(),
-            module_source: "../modules/orchestra".into(),
+            module_source: "../../modules/orchestra".into(),
             app_domain: "stagesub.test".into(),
             retry: stagesub_bridge::worker::RetryPolicy::default(),
             // Archive at once unless a test sets a grace period (tests/archive_grace.rs).

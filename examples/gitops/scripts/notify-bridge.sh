@@ -16,7 +16,9 @@
 #                     HEAD^, and to "every tenant file" on a first commit)
 #   HEAD_REF          commit that was applied (default HEAD)
 #   TENANTS          space-separated subdomains to report instead of the changed tenant files
-#   TENANTS_DIR       folder of tenant files (default tenants)
+#   TENANTS_DIR       folder of tenant root modules (default tenants)
+#   APPLY_RESULTS     file of "<subdomain> <exit status>" lines, one per tenant root applied
+#                     (scripts/terraform-apply.sh writes it): 0 is ready whatever the others did
 #   TERRAFORM         Terraform command (default terraform), used for `state list` after a failure
 #   RUN_URL           link to the CI run, passed on to the bridge
 #   BRIDGE_RETRIES    retries of a notice on connection errors, timeouts, 408, 429 and 5xx (default 10;
@@ -25,8 +27,10 @@
 #                     restarts or deploys is waited for; one that stays down costs this long once, after
 #                     which every remaining notice is tried once
 #
-# The tenants are those whose file <TENANTS_DIR>/<subdomain>.tf was added or modified between BASE_REF
-# and HEAD_REF (deleted files are skipped). When the apply succeeded every one is ready. When it failed,
+# The tenants are those whose root module <TENANTS_DIR>/<subdomain>/ (main.tf holding
+# module "orchestra-<subdomain>") had a file added or modified between BASE_REF and HEAD_REF, or whose
+# file <TENANTS_DIR>/<subdomain>.tf of the older single root was (deleted files are skipped). When the
+# apply succeeded every one is ready. When a root applied cleanly (APPLY_RESULTS) it is ready. Else
 # a tenant is
 #   failed  if an error names its module (module.orchestra-<subdomain>, or its file), with that error;
 #   ready   if the log shows its database was created or modified, or it is in the state and the plan
@@ -75,17 +79,25 @@ changed_tenants() {
   else
     files=$(git ls-tree --name-only "$commit" -- "$TENANTS_DIR/")
   fi
-  local file sub content
+  local file sub content dir=${TENANTS_DIR%/}
   for file in $files; do
-    [ "$(dirname "$file")" = "${TENANTS_DIR%/}" ] || continue
-    sub=$(basename "$file" .tf)
-    [ "$sub.tf" = "$(basename "$file")" ] || continue
+    if [ "$(dirname "$file")" = "$dir" ]; then
+      # The single root module (the layout before one root per tenant): <dir>/<sub>.tf.
+      sub=$(basename "$file" .tf)
+      [ "$sub.tf" = "$(basename "$file")" ] || continue
+    elif [ "$(dirname "$(dirname "$file")")" = "$dir" ]; then
+      # A tenant's own root module: any file of <dir>/<sub>/ counts; main.tf holds the module.
+      sub=$(basename "$(dirname "$file")")
+      file="$dir/$sub/main.tf"
+    else
+      continue
+    fi
     # Only tenant files: providers.tf and friends hold no module "orchestra-<subdomain>".
     # (Read whole, not piped: grep -q closing the pipe early would fail git show under pipefail.)
-    content=$(git show "$commit:$file")
+    content=$(git show "$commit:$file" 2>/dev/null) || continue
     grep -Eq "^module \"orchestra-$sub\"" <<<"$content" || continue
     echo "$sub"
-  done
+  done | awk '!seen[$0]++'
 }
 
 if [ -n "${TENANTS:-}" ]; then
@@ -114,12 +126,25 @@ tenant_errors() {
 
 state_list=""
 state_listed=0
+# in_state SUB ADDRESS: whether the address is in the tenant's state (its own root's, or the single
+# root's in the old layout).
 in_state() {
+  if [ -f "$TENANTS_DIR/$1/main.tf" ]; then
+    "$TERRAFORM" -chdir="$TENANTS_DIR/$1" state list 2>/dev/null | grep -Fqx "$2"
+    return
+  fi
   if [ "$state_listed" = 0 ]; then
     state_list=$("$TERRAFORM" -chdir="$TENANTS_DIR" state list 2>/dev/null || true)
     state_listed=1
   fi
-  grep -Fqx "$1" <<<"$state_list"
+  grep -Fqx "$2" <<<"$state_list"
+}
+
+# The exit status terraform-apply.sh recorded for the tenant's root ($APPLY_RESULTS: "<sub> <code>"
+# lines), or nothing.
+tenant_result() {
+  [ -n "${APPLY_RESULTS:-}" ] && [ -f "$APPLY_RESULTS" ] || return 0
+  awk -v sub_="$1" '$1 == sub_ { code = $2 } END { if (code != "") print code }' "$APPLY_RESULTS"
 }
 
 # --- Talking to the bridge -------------------------------------------------------------------------
@@ -191,12 +216,16 @@ for sub in $tenants; do
     continue
   fi
   errors=$(tenant_errors "$sub")
-  if [ -n "$errors" ]; then
+  result=$(tenant_result "$sub")
+  if [ "$result" = 0 ]; then
+    # Its own root applied cleanly (another tenant's root failed).
+    notify "$sub" ready
+  elif [ -n "$errors" ]; then
     notify "$sub" failed "$errors"
   elif grep -Eq "^$addr: (Creation|Modifications) complete" "$APPLY_LOG"; then
     notify "$sub" ready
   elif grep -Eq '^(Plan: [0-9]+ to add|No changes\.)' "$APPLY_LOG" && ! grep -Fq "# $addr " "$APPLY_LOG" &&
-    in_state "$addr"; then
+    [ -z "$result" ] && in_state "$sub" "$addr"; then
     notify "$sub" ready
   else
     notify "$sub" failed "terraform apply failed before this orchestra's database was ready. End of the log:

@@ -136,7 +136,15 @@ impl GitCliPublisher {
             };
             let branch_tip = heads[1].clone();
             let parent = branch_tip.clone().unwrap_or_else(|| base_tip.clone());
-            if self.blob_at(&parent, &change.path).await?.as_deref() == Some(blob.as_str()) {
+            let mut stale = Vec::new();
+            for old in &change.remove {
+                if self.blob_at(&parent, old).await?.is_some() {
+                    stale.push(old.as_str());
+                }
+            }
+            if stale.is_empty()
+                && self.blob_at(&parent, &change.path).await?.as_deref() == Some(blob.as_str())
+            {
                 // Already there: a repeated delivery, or the change was merged and its branch deleted.
                 let holder = if branch_tip.is_some() {
                     branch.clone()
@@ -151,7 +159,7 @@ impl GitCliPublisher {
                 });
             }
             let commit = self
-                .commit_on(&parent, &change.path, &blob, &change.commit_message)
+                .commit_on(&parent, &change.path, &blob, &stale, &change.commit_message)
                 .await?;
             match self.push(&commit, &branch).await? {
                 PushOutcome::Pushed => {
@@ -200,12 +208,14 @@ impl GitCliPublisher {
         Ok(out.success.then(|| out.stdout.trim().to_owned()))
     }
 
-    /// A commit on `parent` whose tree is `parent`'s with `path` set to `blob`.
+    /// A commit on `parent` whose tree is `parent`'s with `path` set to `blob` and the `remove` paths
+    /// deleted (one commit: the tenant is never defined twice).
     async fn commit_on(
         &self,
         parent: &str,
         path: &str,
         blob: &str,
+        remove: &[&str],
         message: &str,
     ) -> Result<String, PublishError> {
         let index = self
@@ -226,6 +236,21 @@ impl GitCliPublisher {
                     LOCAL_TIMEOUT,
                 )
                 .await?;
+            if !remove.is_empty() {
+                // Mode 0 removes the path (`--force-remove` would want a work tree).
+                let lines: String = remove
+                    .iter()
+                    .map(|old| format!("0 {}\t{old}\n", "0".repeat(40)))
+                    .collect();
+                self.git
+                    .ok(
+                        &["update-index", "--index-info"],
+                        Some(lines.as_bytes()),
+                        &env,
+                        LOCAL_TIMEOUT,
+                    )
+                    .await?;
+            }
             let tree = self
                 .git
                 .ok(&["write-tree"], None, &env, LOCAL_TIMEOUT)

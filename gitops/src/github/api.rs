@@ -69,6 +69,7 @@ pub(crate) enum Method {
     Get,
     Post,
     Put,
+    Patch,
 }
 
 impl Api {
@@ -83,6 +84,7 @@ impl Api {
             Method::Get => self.crab._get(path).await,
             Method::Post => self.crab._post(path, body).await,
             Method::Put => self.crab._put(path, body).await,
+            Method::Patch => self.crab._patch(path, body).await,
         };
         let response = match sent {
             Ok(response) => response,

@@ -37,7 +37,12 @@ impl GithubPublisher {
                 let branch = validate::pr_branch(&change.subdomain);
                 if self.branch_head(&branch).await?.is_none() {
                     let on_base = self.read_file(&change.path, &self.base_branch).await?;
-                    if on_base.is_some_and(|f| f.content == change.content.as_bytes()) {
+                    if on_base.is_some_and(|f| f.content == change.content.as_bytes())
+                        && self
+                            .stale_paths(change, &self.base_branch)
+                            .await?
+                            .is_empty()
+                    {
                         // Nothing to propose: the base already has it (e.g. merged, branch deleted).
                         return Ok(Published {
                             branch: self.base_branch.clone(),
@@ -155,6 +160,10 @@ impl GithubPublisher {
         change: &TenantChange,
         branch: &str,
     ) -> Result<(String, bool), PublishError> {
+        let stale = self.stale_paths(change, branch).await?;
+        if !stale.is_empty() {
+            return self.write_tree(change, branch, &stale).await;
+        }
         let path = format!("{}/contents/{}", self.api.repo_path, enc_path(&change.path));
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let current = self.read_file(&change.path, branch).await?;
@@ -191,6 +200,89 @@ impl GithubPublisher {
         }
         Err(transient(format!(
             "{:?} on {branch:?} kept changing under us; will retry",
+            change.path
+        )))
+    }
+
+    /// The paths of `change.remove` that exist on `branch`.
+    async fn stale_paths(
+        &self,
+        change: &TenantChange,
+        branch: &str,
+    ) -> Result<Vec<String>, PublishError> {
+        let mut stale = Vec::new();
+        for old in &change.remove {
+            if self.read_file(old, branch).await?.is_some() {
+                stale.push(old.clone());
+            }
+        }
+        Ok(stale)
+    }
+
+    /// Writes the change's file and deletes `stale` in ONE commit (the contents API writes one file
+    /// per commit): a tree on the tip's tree, a commit, then a fast-forward of the branch. A branch
+    /// that moved in between is re-read and the commit made again.
+    async fn write_tree(
+        &self,
+        change: &TenantChange,
+        branch: &str,
+        stale: &[String],
+    ) -> Result<(String, bool), PublishError> {
+        let repo = &self.api.repo_path;
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let tip = self.branch_head(branch).await?.ok_or_else(|| {
+                transient(format!("branch {branch:?} disappeared while publishing"))
+            })?;
+            let commit_path = format!("{repo}/git/commits/{tip}");
+            let reply = self.api.call(Method::Get, &commit_path, None).await?;
+            if reply.status != 200 {
+                return Err(self.api.failure(Method::Get, &commit_path, &reply));
+            }
+            let base_tree =
+                sha_at(&reply.json(), &["tree", "sha"]).ok_or_else(|| bad_shape(&commit_path))?;
+            let mut entries = vec![json!({
+                "path": change.path, "mode": "100644", "type": "blob", "content": change.content,
+            })];
+            entries.extend(
+                stale.iter().map(
+                    |old| json!({ "path": old, "mode": "100644", "type": "blob", "sha": null }),
+                ),
+            );
+            let trees_path = format!("{repo}/git/trees");
+            let body = json!({ "base_tree": base_tree, "tree": entries });
+            let reply = self
+                .api
+                .call(Method::Post, &trees_path, Some(&body))
+                .await?;
+            if reply.status != 201 && reply.status != 200 {
+                return Err(self.api.failure(Method::Post, &trees_path, &reply));
+            }
+            let tree = sha_at(&reply.json(), &["sha"]).ok_or_else(|| bad_shape(&trees_path))?;
+            let commits_path = format!("{repo}/git/commits");
+            let body = json!({ "message": change.commit_message, "tree": tree, "parents": [tip] });
+            let reply = self
+                .api
+                .call(Method::Post, &commits_path, Some(&body))
+                .await?;
+            if reply.status != 201 && reply.status != 200 {
+                return Err(self.api.failure(Method::Post, &commits_path, &reply));
+            }
+            let commit = sha_at(&reply.json(), &["sha"]).ok_or_else(|| bad_shape(&commits_path))?;
+            let ref_path = format!("{repo}/git/refs/heads/{}", enc_path(branch));
+            let body = json!({ "sha": commit, "force": false });
+            let reply = self.api.call(Method::Patch, &ref_path, Some(&body)).await?;
+            match reply.status {
+                200 => {
+                    tracing::info!(repository = %self.repository, branch, commit = %commit, removed = ?stale, "committed tenant file, removed its old path");
+                    return Ok((commit, true));
+                }
+                // Not a fast-forward: the branch moved; build the commit again on the new tip.
+                409 | 422 => continue,
+                _ => return Err(self.api.failure(Method::Patch, &ref_path, &reply)),
+            }
+        }
+        Err(transient(format!(
+            "branch {branch:?} kept moving while moving {:?}; will retry",
             change.path
         )))
     }

@@ -191,7 +191,7 @@ pub async fn tenants_race_on_main(remote: &Remote) {
         "one commit per tenant, none lost"
     );
     for name in &names {
-        let path = format!("tenants/{name}.tf");
+        let path = format!("tenants/{name}/main.tf");
         assert_eq!(
             file(&remote.repo, "main", &path).as_deref(),
             Some(change(name, 1).content.as_str())
@@ -225,7 +225,11 @@ pub async fn tenants_get_own_branches(remote: &Remote) {
         main_before[..]
     );
     assert_eq!(
-        file(&remote.repo, "stagesub/alpha-orch", "tenants/beta-orch.tf"),
+        file(
+            &remote.repo,
+            "stagesub/alpha-orch",
+            "tenants/beta-orch/main.tf"
+        ),
         None
     );
     assert_eq!(history(&remote.repo, "main"), main_before);
@@ -248,4 +252,41 @@ pub async fn permanent_failures(missing_url: &str) {
     assert!(
         matches!(p.publish(&bad).await, Err(PublishError::Permanent(m)) if m.contains("outside"))
     );
+}
+
+/// A tenant whose file is at the single-root path `tenants/<sub>.tf` (the layout before one root
+/// module per tenant): the next publish writes `tenants/<sub>/main.tf` and deletes the old file in
+/// the same commit, so the tenant is never defined twice; publishing again changes nothing.
+pub async fn moves_a_flat_tenant_file(remote: &Remote, mode: CommitMode) {
+    let work = tempfile::tempdir().unwrap();
+    let mut legacy = change("flat-band", 1);
+    legacy.path = "tenants/flat-band.tf".into();
+    legacy.remove.clear();
+    publisher(remote, CommitMode::Direct, &work.path().join("seed"))
+        .publish(&legacy)
+        .await
+        .expect("seed the old layout");
+    let publisher = publisher(remote, mode, &work.path().join("cache"));
+    let moved = super::change("flat-band", 2);
+    assert_eq!(moved.remove, vec![legacy.path.clone()]);
+    let first = publisher.publish(&moved).await.expect("publish");
+    assert!(first.changed);
+    let mut files = changed_files(&remote.repo, &first.commit_sha);
+    files.sort();
+    assert_eq!(
+        files,
+        vec![
+            "tenants/flat-band.tf".to_owned(),
+            "tenants/flat-band/main.tf".to_owned()
+        ],
+        "one commit adds the new file and deletes the old one"
+    );
+    assert_eq!(file(&remote.repo, &first.branch, &legacy.path), None);
+    assert_eq!(
+        file(&remote.repo, &first.branch, &moved.path).as_deref(),
+        Some(moved.content.as_str())
+    );
+    let again = publisher.publish(&moved).await.expect("repeat");
+    assert!(!again.changed);
+    assert_eq!(again.commit_sha, first.commit_sha);
 }

@@ -115,7 +115,8 @@ pub fn changed_files(repo: &Path, commit: &str) -> Vec<String> {
 pub fn change(subdomain: &str, version: u32) -> TenantChange {
     TenantChange {
         subdomain: subdomain.to_owned(),
-        path: format!("tenants/{subdomain}.tf"),
+        path: format!("tenants/{subdomain}/main.tf"),
+        remove: vec![format!("tenants/{subdomain}.tf")],
         content: format!(
             "module \"orchestra-{subdomain}\" {{\n  source    = \"../modules/orchestra\"\n  subdomain = \"{subdomain}\"\n  plan      = \"v{version}\"\n}}\n"
         ),

@@ -3,12 +3,14 @@
 //!
 //! Endpoints (answer shapes per GitHub's REST docs): `GET /repos/{o}/{r}`,
 //! `GET /repos/{o}/{r}/git/ref/heads/{branch}`, `POST /repos/{o}/{r}/git/refs`,
-//! `GET|PUT /repos/{o}/{r}/contents/{path}`, `GET|POST /repos/{o}/{r}/pulls`,
+//! `GET|PUT /repos/{o}/{r}/contents/{path}`, `GET /repos/{o}/{r}/git/commits/{sha}`,
+//! `POST /repos/{o}/{r}/git/trees`, `POST /repos/{o}/{r}/git/commits`,
+//! `PATCH /repos/{o}/{r}/git/refs/{ref}`, `GET|POST /repos/{o}/{r}/pulls`,
 //! `POST /app/installations/{id}/access_tokens`. Test controls: `GET|DELETE /_standin/requests`
 //! (the request log), `GET|POST /_standin/faults` ([`Faults`]), `GET /_standin/pulls`.
 //!
 //! Modules: `repo` (git plumbing on the bare repository), `guard` (auth, faults, recording),
-//! `refs` and `contents` (git data endpoints), `pulls` (pull requests, App tokens, repository),
+//! `refs`, `contents` and `trees` (git data endpoints), `pulls` (pull requests, App tokens, repository),
 //! `shapes` (JSON bodies).
 
 mod contents;
@@ -18,6 +20,7 @@ mod pulls;
 mod refs;
 mod repo;
 mod shapes;
+mod trees;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -175,6 +178,19 @@ fn router(state: Shared) -> Router {
         .route("/repos/{owner}/{repo}", get(pulls::get_repository))
         .route("/repos/{owner}/{repo}/git/ref/{*name}", get(refs::get_ref))
         .route("/repos/{owner}/{repo}/git/refs", post(refs::create_ref))
+        .route(
+            "/repos/{owner}/{repo}/git/refs/{*name}",
+            axum::routing::patch(trees::update_ref),
+        )
+        .route("/repos/{owner}/{repo}/git/trees", post(trees::create_tree))
+        .route(
+            "/repos/{owner}/{repo}/git/commits",
+            post(trees::create_commit),
+        )
+        .route(
+            "/repos/{owner}/{repo}/git/commits/{sha}",
+            get(trees::get_commit),
+        )
         .route(
             "/repos/{owner}/{repo}/contents/{*path}",
             get(contents::get_contents).put(contents::put_contents),

@@ -307,6 +307,85 @@ impl BareRepo {
         Ok((result?, blob))
     }
 
+    /// A tree: `base` (a tree, or none) with each `(path, Some(content))` written and each
+    /// `(path, None)` deleted (`POST /git/trees`).
+    pub(crate) async fn build_tree(
+        &self,
+        base: Option<&str>,
+        entries: &[(String, Option<Vec<u8>>)],
+    ) -> Result<String, GitError> {
+        let index = std::env::temp_dir().join(format!(
+            "github-standin-index-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        let result = async {
+            match base {
+                Some(tree) => self.git(&["read-tree", tree], None, Some(&index)).await?,
+                None => {
+                    self.git(&["read-tree", "--empty"], None, Some(&index))
+                        .await?
+                }
+            };
+            for (path, content) in entries {
+                match content {
+                    Some(bytes) => {
+                        let blob = self
+                            .git(&["hash-object", "-w", "--stdin"], Some(bytes), None)
+                            .await?;
+                        let info = format!("100644,{blob},{path}");
+                        self.git(
+                            &["update-index", "--add", "--cacheinfo", &info],
+                            None,
+                            Some(&index),
+                        )
+                        .await?;
+                    }
+                    None => {
+                        // Mode 0 removes the path (`--force-remove` would want a work tree).
+                        let line = format!("0 {}\t{path}\n", "0".repeat(40));
+                        self.git(
+                            &["update-index", "--index-info"],
+                            Some(line.as_bytes()),
+                            Some(&index),
+                        )
+                        .await?;
+                    }
+                }
+            }
+            self.git(&["write-tree"], None, Some(&index)).await
+        }
+        .await;
+        let _ = std::fs::remove_file(&index);
+        result
+    }
+
+    /// Whether `sha` names an object of `kind` (`tree`, `commit`, ...).
+    pub(crate) async fn is_a(&self, sha: &str, kind: &str) -> bool {
+        sha.len() == 40
+            && self
+                .git(&["cat-file", "-t", sha], None, None)
+                .await
+                .is_ok_and(|k| k == kind)
+    }
+
+    /// A commit of `tree` on `parents` (`POST /git/commits`).
+    pub(crate) async fn commit_tree(
+        &self,
+        tree: &str,
+        parents: &[String],
+        message: &str,
+        author: (&str, &str),
+    ) -> Result<String, GitError> {
+        let mut args = vec!["commit-tree", "--no-gpg-sign", tree];
+        for p in parents {
+            args.extend(["-p", p.as_str()]);
+        }
+        args.extend(["-F", "-"]);
+        self.git_as(&args, Some(message.as_bytes()), None, author)
+            .await
+    }
+
     /// Everything the API shows about a commit.
     pub(crate) async fn commit_info(&self, sha: &str) -> Result<CommitInfo, GitError> {
         let text = self
