@@ -7,7 +7,8 @@
 //!   ([`Error::CreateOutcomeUnknown`] tells the caller to look the project up by name).
 //! - Typed calls: projects (create, get, list, find by name, delete, pause, restore) and their
 //!   settings (health, pooler, database password, SSL enforcement, network restrictions) and
-//!   temporary login roles ([`Client::create_login_role`]), with
+//!   temporary login roles ([`Client::create_login_role`]), and the organization and its plan
+//!   ([`Client::get_organization`]), with
 //!   bodies following the Management API's OpenAPI description.
 //! - [`ProjectCache`]: the organization's project list loaded once, so refreshing many tenants
 //!   costs a handful of list calls.
@@ -38,6 +39,7 @@ mod client;
 mod config;
 mod error;
 mod login_role;
+mod organization;
 mod project;
 mod project_settings;
 mod projects;
@@ -56,6 +58,7 @@ pub use client::Client;
 pub use config::{ClientConfig, DEFAULT_API_URL, RateLimit, RetryPolicy};
 pub use error::{Error, Result, TransportKind};
 pub use login_role::{CreateRoleBody, LoginRole};
+pub use organization::Organization;
 pub use project::{
     CreateProjectBody, DeletedProject, OrganizationProject, OrganizationProjectDatabase,
     OrganizationProjectsPage, Pagination, Project, ProjectDatabase, ProjectSummary,

@@ -293,7 +293,12 @@ fn supabase_backend_seals_pooler_url_and_anon_key() {
         "main.tf",
         format!(
             "{provider}\n{}",
-            orchestra("a", &sub, "Sopra", &format!("{extra}  archived = true\n"))
+            orchestra(
+                "a",
+                &sub,
+                "Sopra",
+                &format!("{extra}  archived = true\n  archive_mode = \"pause\"\n")
+            )
         ),
     );
     tf.apply_ok();

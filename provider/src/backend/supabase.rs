@@ -33,6 +33,8 @@ pub struct SupabaseBackend {
     client: Client,
     organization: String,
     cache: ProjectCache,
+    /// The organization's plan when it is paid, read once per provider process.
+    paid_plan: tokio::sync::OnceCell<Option<String>>,
 }
 
 fn api(summary: &str, e: ApiError) -> BackendError {
@@ -49,6 +51,7 @@ impl SupabaseBackend {
             client,
             organization,
             cache,
+            paid_plan: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -306,6 +309,20 @@ impl Backend for SupabaseBackend {
 
     async fn read_details(&self, id: &str) -> Result<Option<Database>, BackendError> {
         self.read_full(id).await
+    }
+
+    async fn pause_refused(&self) -> Result<Option<String>, BackendError> {
+        self.paid_plan
+            .get_or_try_init(|| async {
+                let org = self
+                    .client
+                    .get_organization(&self.organization)
+                    .await
+                    .map_err(|e| api("Cannot read the Supabase organization's plan", e))?;
+                Ok(org.is_paid().then(|| org.plan.unwrap_or_default()))
+            })
+            .await
+            .cloned()
     }
 
     async fn anon_key(&self, id: &str) -> Result<Option<Secret>, BackendError> {
