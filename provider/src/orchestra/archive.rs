@@ -227,6 +227,11 @@ impl OrchestraDatabase {
         state.connection = super::model::Connection::default();
         state.api_url = None;
         state.applied_migrations.get_or_insert_with(Vec::new);
+        // The restore sets a password: the one planned (or written only), else a new one now, so
+        // the plan of the restore already knows it.
+        if state.database_password.is_none() && state.database_password_wo_version.is_none() {
+            state.database_password = Some(Secret::new(generate_password()));
+        }
         self.settle(backend, state).await
     }
 
