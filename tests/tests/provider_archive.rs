@@ -347,3 +347,159 @@ fn supabase_paid_organization_archives_by_backup_and_refuses_pause_at_plan() {
     tf.destroy_ok();
     assert!(standin.projects().is_empty());
 }
+
+#[test]
+fn a_restore_into_a_project_that_never_gets_healthy_is_recorded_and_retried() {
+    let standin = Standin::start(FaultsPatch {
+        rate_limit_per_minute: Some(0),
+        ..FaultsPatch::default()
+    });
+    let tf = common::terraform();
+    let sub = common::subdomain("sbrf");
+    let url = format!("file://{}", tf.workdir().join("backups").display());
+    let a = "stagesub_orchestra_database.a";
+    let config = |archived: bool| {
+        sb_config(&standin, &url, &sub, archived, "backup").replace(
+            "  deletion_protection = false\n",
+            "  deletion_protection = false\n  timeouts {\n    update = \"4s\"\n  }\n",
+        )
+    };
+    tf.write_file("main.tf", config(false));
+    tf.apply_ok();
+    let tenant = state_str(&tf, a, "database_url").unwrap();
+    common::try_query(&tenant, DATA).unwrap();
+    let before = common::try_query(&tenant, ROWS).unwrap();
+    tf.write_file("main.tf", config(true));
+    tf.apply_ok();
+    let uri = state_str(&tf, a, "backup_uri").unwrap();
+
+    // The new project never gets healthy: the apply fails, the project is recorded, the backup kept.
+    standin.set(FaultsPatch {
+        never_healthy: Some(true),
+        ..FaultsPatch::default()
+    });
+    tf.write_file("main.tf", config(false));
+    let failed = tf.apply(&[]);
+    assert!(!failed.success(), "{}", failed.combined());
+    assert!(failed.contains("Restore failed"), "{}", failed.combined());
+    assert!(failed.contains(&uri), "{}", failed.combined());
+    assert_eq!(state_str(&tf, a, "status").as_deref(), Some("restore_failed"));
+    let stuck = state_str(&tf, a, "id").unwrap();
+    assert!(standin.project(&stuck).is_some(), "the new project is recorded");
+    assert!(file_of(&uri).exists());
+    assert!(!tf.plan_is_empty(), "the next plan restores again");
+
+    // Healthy again: the next apply replaces the stuck project and restores.
+    standin.set(FaultsPatch {
+        never_healthy: Some(false),
+        ..FaultsPatch::default()
+    });
+    tf.apply_ok();
+    let restored = state_str(&tf, a, "id").unwrap();
+    assert_ne!(restored, stuck);
+    assert!(standin.project(&stuck).is_none(), "the stuck project is deleted");
+    let tenant = state_str(&tf, a, "database_url").unwrap();
+    assert_eq!(common::try_query(&tenant, ROWS).unwrap(), before);
+    tf.assert_plan_empty();
+    tf.destroy_ok();
+}
+
+/// A moto S3 server (PyPI `moto[server]`, installed by `scripts/setup-tools.sh` into
+/// `.tools/moto-venv`, or `STAGESUB_MOTO`) on a free loopback port, with one bucket.
+struct Moto {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let program = std::env::var_os("STAGESUB_MOTO")
+            .filter(|p| !p.is_empty())
+            .map_or_else(
+                || stagesub_acceptance::tools_dir().join("moto-venv/bin/moto_server"),
+                std::path::PathBuf::from,
+            );
+        assert!(
+            program.exists(),
+            "{} is missing: run scripts/setup-tools.sh (it installs moto[server]) or set STAGESUB_MOTO",
+            program.display()
+        );
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut child = std::process::Command::new(&program)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start moto_server");
+            let endpoint = format!("http://127.0.0.1:{port}");
+            for _ in 0..200 {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    let (status, _) = common::http(&endpoint, "PUT", "/stagesub-backups", None);
+                    assert!(status < 300, "creating the bucket: {status}");
+                    return Moto { child, endpoint };
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            let _ = child.kill();
+        }
+        panic!("moto_server did not start");
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn postgres_archive_and_restore_through_s3() {
+    let moto = Moto::start();
+    let tf = common::terraform()
+        .with_env("AWS_ACCESS_KEY_ID", "testing")
+        .with_env("AWS_SECRET_ACCESS_KEY", "test-secret-key-Zq9vQ")
+        .with_env("AWS_REGION", "us-east-1")
+        .with_env("STAGESUB_BACKUP_ENDPOINT", &moto.endpoint);
+    let sub = common::subdomain("arcs");
+    let _cleanup = PgTenants::new(&[&sub]);
+    let url = "s3://stagesub-backups/tenants";
+    let app = common::app(&tf, "prisma-app");
+    let migrations = app.join("prisma/migrations");
+    let a = "stagesub_orchestra_database.a";
+    tf.write_file("main.tf", pg_config(Some(url), &sub, false, &migrations));
+    tf.apply_ok();
+    common::try_query(&state_str(&tf, a, "database_url").unwrap(), DATA).unwrap();
+    let before = postgres::query(&tenant_url(&sub), ROWS);
+
+    tf.write_file("main.tf", pg_config(Some(url), &sub, true, &migrations));
+    tf.apply_ok();
+    assert!(!postgres::database_exists(&PgTenants::database(&sub)));
+    let uri = state_str(&tf, a, "backup_uri").unwrap();
+    assert!(uri.starts_with(&format!("{url}/{sub}/")), "{uri}");
+    assert_eq!(tf.output_string("latest"), uri);
+    tf.assert_plan_empty();
+
+    tf.write_file("main.tf", pg_config(Some(url), &sub, false, &migrations));
+    tf.apply_ok();
+    assert_eq!(postgres::query(&tenant_url(&sub), ROWS), before);
+    tf.assert_plan_empty();
+
+    // The store unreachable: the archive fails naming the step; the database stays in use.
+    drop(moto);
+    tf.write_file("main.tf", pg_config(Some(url), &sub, true, &migrations));
+    let failed = tf.apply(&[]);
+    assert!(!failed.success(), "{}", failed.combined());
+    assert!(failed.contains("Archive failed at step `"), "{}", failed.combined());
+    assert!(!failed.contains("test-secret-key"), "{}", failed.combined());
+    let tenant = state_str(&tf, a, "database_url").unwrap();
+    assert_eq!(common::try_query(&tenant, ROWS).unwrap(), before);
+}
