@@ -281,6 +281,39 @@ mod tests {
         assert!(!printed.contains("0123456789abcdef"), "{printed}");
     }
 
+    #[test]
+    fn a_backup_url_must_be_s3_or_file_and_an_endpoint_needs_one() {
+        let cases: [(&[(&str, &str)], &str); 3] = [
+            (
+                &[("backup_endpoint", "http://127.0.0.1:9000")],
+                "STAGESUB_BACKUP_URL",
+            ),
+            (&[("backup_url", "ftp://backups.example.org/x")], "s3://"),
+            (
+                &[
+                    ("backup_url", "file:///tmp/stagesub-unit-backups"),
+                    ("backup_endpoint", "http://127.0.0.1:9000"),
+                ],
+                "only applies to s3://",
+            ),
+        ];
+        for (attrs, needle) in cases {
+            let d = Shared::default().configure(&postgres_config(attrs));
+            let printed = format!("{d:?}");
+            assert!(
+                d.has_errors() && printed.contains(needle),
+                "{needle}: {printed}"
+            );
+        }
+        let shared = Shared::default();
+        let config = postgres_config(&[("backup_url", "s3://orchestra-backups/stagesub")]);
+        assert!(!shared.configure(&config).has_errors());
+        assert_eq!(
+            shared.backup().map(|b| b.url()).as_deref(),
+            Some("s3://orchestra-backups/stagesub")
+        );
+    }
+
     fn postgres_config(directory: &[(&str, &str)]) -> Value {
         let mut config = Value::Object(Default::default());
         config.set_attr("backend", "postgres");

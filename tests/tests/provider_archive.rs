@@ -40,8 +40,7 @@ SELECT 'Konzert ' || g || E' \'; DROP TABLE recital; -- \\ \t ☃ ${x} %{y} \u20
        9223372036854775807 - g
 FROM generate_series(1, 3000) g;"#;
 
-const ROWS: &str =
-    "SELECT id, title, notes::text, encode(score, 'hex'), fee::text, seats FROM recital ORDER BY id";
+const ROWS: &str = "SELECT id, title, notes::text, encode(score, 'hex'), fee::text, seats FROM recital ORDER BY id";
 
 fn provider(backup_url: Option<&str>) -> String {
     let backup = backup_url
@@ -112,7 +111,10 @@ fn postgres_archive_then_restore_keeps_every_row() {
     let before = postgres::query(&tenant_url(&sub), ROWS);
     assert_eq!(before.len(), 3000);
     let applied = tf.resource_values(a).unwrap()["applied_migrations"].clone();
-    assert!(applied.as_array().is_some_and(|l| !l.is_empty()), "{applied}");
+    assert!(
+        applied.as_array().is_some_and(|l| !l.is_empty()),
+        "{applied}"
+    );
     assert_eq!(tf.output("count"), Value::from(0));
 
     // Archive: a verified backup, then the database and role are dropped.
@@ -152,14 +154,20 @@ fn postgres_archive_then_restore_keeps_every_row() {
     assert!(postgres::database_exists(&PgTenants::database(&sub)));
     assert_eq!(postgres::query(&tenant_url(&sub), ROWS), before);
     assert_eq!(seeded_name(&tf, a), "Archiv-Ensemble \"A\"");
-    assert_eq!(tf.resource_values(a).unwrap()["applied_migrations"], applied);
+    assert_eq!(
+        tf.resource_values(a).unwrap()["applied_migrations"],
+        applied
+    );
     let next = common::try_query(
         &state_str(&tf, a, "database_url").unwrap(),
         "INSERT INTO recital (title) VALUES ('after') RETURNING id",
     )
     .expect("the tenant writes after the restore");
     assert_eq!(next[0][0].as_deref(), Some("3001"));
-    assert_eq!(state_str(&tf, a, "backup_uri").as_deref(), Some(uri.as_str()));
+    assert_eq!(
+        state_str(&tf, a, "backup_uri").as_deref(),
+        Some(uri.as_str())
+    );
     tf.assert_plan_empty();
     tf.destroy_ok();
     // Backups outlive the orchestra (retention).
@@ -192,7 +200,10 @@ fn an_archive_killed_after_the_delete_converges_on_the_next_apply() {
     // The next apply finds the database gone and holds the orchestra in its verified backup.
     tf.apply_ok();
     assert_eq!(state_str(&tf, a, "status").as_deref(), Some("archived"));
-    assert_eq!(state_str(&tf, a, "backup_uri").as_deref(), Some(uri.as_str()));
+    assert_eq!(
+        state_str(&tf, a, "backup_uri").as_deref(),
+        Some(uri.as_str())
+    );
     assert!(!postgres::database_exists(&PgTenants::database(&sub)));
     tf.assert_plan_empty();
 
@@ -358,18 +369,22 @@ fn a_restore_into_a_project_that_never_gets_healthy_is_recorded_and_retried() {
     let sub = common::subdomain("sbrf");
     let url = format!("file://{}", tf.workdir().join("backups").display());
     let a = "stagesub_orchestra_database.a";
-    let config = |archived: bool| {
-        sb_config(&standin, &url, &sub, archived, "backup").replace(
-            "  deletion_protection = false\n",
-            "  deletion_protection = false\n  timeouts {\n    update = \"4s\"\n  }\n",
-        )
+    // A short update timeout only for the restore that must fail (waiting for health).
+    let config = |archived: bool, short: bool| {
+        let timeouts = if short {
+            "  deletion_protection = false\n  timeouts {\n    update = \"4s\"\n  }\n"
+        } else {
+            "  deletion_protection = false\n"
+        };
+        sb_config(&standin, &url, &sub, archived, "backup")
+            .replace("  deletion_protection = false\n", timeouts)
     };
-    tf.write_file("main.tf", config(false));
+    tf.write_file("main.tf", config(false, false));
     tf.apply_ok();
     let tenant = state_str(&tf, a, "database_url").unwrap();
     common::try_query(&tenant, DATA).unwrap();
     let before = common::try_query(&tenant, ROWS).unwrap();
-    tf.write_file("main.tf", config(true));
+    tf.write_file("main.tf", config(true, false));
     tf.apply_ok();
     let uri = state_str(&tf, a, "backup_uri").unwrap();
 
@@ -378,14 +393,20 @@ fn a_restore_into_a_project_that_never_gets_healthy_is_recorded_and_retried() {
         never_healthy: Some(true),
         ..FaultsPatch::default()
     });
-    tf.write_file("main.tf", config(false));
+    tf.write_file("main.tf", config(false, true));
     let failed = tf.apply(&[]);
     assert!(!failed.success(), "{}", failed.combined());
     assert!(failed.contains("Restore failed"), "{}", failed.combined());
     assert!(failed.contains(&uri), "{}", failed.combined());
-    assert_eq!(state_str(&tf, a, "status").as_deref(), Some("restore_failed"));
+    assert_eq!(
+        state_str(&tf, a, "status").as_deref(),
+        Some("restore_failed")
+    );
     let stuck = state_str(&tf, a, "id").unwrap();
-    assert!(standin.project(&stuck).is_some(), "the new project is recorded");
+    assert!(
+        standin.project(&stuck).is_some(),
+        "the new project is recorded"
+    );
     assert!(file_of(&uri).exists());
     assert!(!tf.plan_is_empty(), "the next plan restores again");
 
@@ -394,10 +415,14 @@ fn a_restore_into_a_project_that_never_gets_healthy_is_recorded_and_retried() {
         never_healthy: Some(false),
         ..FaultsPatch::default()
     });
+    tf.write_file("main.tf", config(false, false));
     tf.apply_ok();
     let restored = state_str(&tf, a, "id").unwrap();
     assert_ne!(restored, stuck);
-    assert!(standin.project(&stuck).is_none(), "the stuck project is deleted");
+    assert!(
+        standin.project(&stuck).is_none(),
+        "the stuck project is deleted"
+    );
     let tenant = state_str(&tf, a, "database_url").unwrap();
     assert_eq!(common::try_query(&tenant, ROWS).unwrap(), before);
     tf.assert_plan_empty();
@@ -498,7 +523,11 @@ fn postgres_archive_and_restore_through_s3() {
     tf.write_file("main.tf", pg_config(Some(url), &sub, true, &migrations));
     let failed = tf.apply(&[]);
     assert!(!failed.success(), "{}", failed.combined());
-    assert!(failed.contains("Archive failed at step `"), "{}", failed.combined());
+    assert!(
+        failed.contains("Archive failed at step `"),
+        "{}",
+        failed.combined()
+    );
     assert!(!failed.contains("test-secret-key"), "{}", failed.combined());
     let tenant = state_str(&tf, a, "database_url").unwrap();
     assert_eq!(common::try_query(&tenant, ROWS).unwrap(), before);

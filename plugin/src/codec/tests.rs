@@ -385,14 +385,26 @@ fn uint64_beyond_i64_travels_as_uint64_and_reads_back_exactly() {
 fn number_text_is_read_in_one_spelling_and_round_trips() {
     let t = Type::Number;
     let cases = [
-        ("0000000010934515196150298451", num(Number::Big("10934515196150298451".into()))),
-        ("+18446744073709551615", num(Number::Big("18446744073709551615".into()))),
-        ("-0009223372036854775809", num(Number::Big("-9223372036854775809".into()))),
+        (
+            "0000000010934515196150298451",
+            num(Number::Big("10934515196150298451".into())),
+        ),
+        (
+            "+18446744073709551615",
+            num(Number::Big("18446744073709551615".into())),
+        ),
+        (
+            "-0009223372036854775809",
+            num(Number::Big("-9223372036854775809".into())),
+        ),
         ("007", num(Number::Int(7))),
         ("1500.000", num(Number::Int(1500))),
         ("-0.000", num(Number::Int(0))),
         ("0.50", num(Number::Float(0.5))),
-        ("00.1234567890123456789012300", num(Number::Big("0.12345678901234567890123".into()))),
+        (
+            "00.1234567890123456789012300",
+            num(Number::Big("0.12345678901234567890123".into())),
+        ),
         ("1.50E+030", num(Number::Big("1.5e30".into()))),
         ("5e-0400", num(Number::Big("5e-400".into()))),
     ];
@@ -401,9 +413,15 @@ fn number_text_is_read_in_one_spelling_and_round_trips() {
         bytes.extend_from_slice(text.as_bytes());
         let first = dec(&bytes, &t);
         assert_eq!(first, want, "{text}");
-        assert_eq!(dec(&enc(&first, &t), &t), first, "{text} after a round trip");
+        assert_eq!(
+            dec(&enc(&first, &t), &t),
+            first,
+            "{text} after a round trip"
+        );
     }
-    for bad in ["", "+", "-", ".", "1e", "1e+", "0x10", "inf", "NaN", "1.2.3", "--1", "1_000"] {
+    for bad in [
+        "", "+", "-", ".", "1e", "1e+", "0x10", "inf", "NaN", "1.2.3", "--1", "1_000",
+    ] {
         let mut bytes = vec![0xd9, u8::try_from(bad.len()).unwrap()];
         bytes.extend_from_slice(bad.as_bytes());
         assert!(from_msgpack(&bytes, &t).is_err(), "{bad:?} is not a number");

@@ -22,9 +22,7 @@ use std::time::{Duration, Instant};
 use stagesub_plugin::{AttributePath, Context, Diagnostic, Diagnostics, Outcome};
 
 use super::archive_plan::Transition;
-use super::model::{
-    BackupRef, OrchestraModel, STATUS_ARCHIVED, STATUS_RESTORE_FAILED, attr,
-};
+use super::model::{BackupRef, OrchestraModel, STATUS_ARCHIVED, STATUS_RESTORE_FAILED, attr};
 use super::{OrchestraDatabase, diag, lifecycle::generate_password};
 use crate::Secret;
 use crate::archive::{BackupSettings, Found};
@@ -74,7 +72,10 @@ impl OrchestraDatabase {
                 self.restore(ctx, backend, prior, planned, config, deadline)
                     .await
             }
-            Transition::Hold => self.settle(backend, held(planned, prior.backup.clone())).await,
+            Transition::Hold => {
+                self.settle(backend, held(planned, prior.backup.clone()))
+                    .await
+            }
             Transition::AbandonRestore => {
                 let id = prior.id.clone().unwrap_or_default();
                 if let Err(e) = backend.delete(ctx, &id, deadline).await {
@@ -151,7 +152,10 @@ impl OrchestraDatabase {
             // The row says what the database is again: it was not archived.
             let mut row = prior.clone();
             row.archived = false;
-            if let Err(e) = self.directory_settle(backend, &mut row, password.as_ref()).await {
+            if let Err(e) = self
+                .directory_settle(backend, &mut row, password.as_ref())
+                .await
+            {
                 tracing::warn!("resetting the directory row of {id}: {}", e.detail);
             }
         };
@@ -164,7 +168,7 @@ impl OrchestraDatabase {
                 &source.url,
                 &self.shared.tls(),
                 &new.tenant,
-                planned.backup_retention_days,
+                planned.backup_retention_days.0,
             )
             .await
         {
@@ -179,7 +183,10 @@ impl OrchestraDatabase {
             return Outcome::failed(
                 None,
                 Diagnostic::error(
-                    format!("Backup verified, but deleting the database failed: {}", e.summary),
+                    format!(
+                        "Backup verified, but deleting the database failed: {}",
+                        e.summary
+                    ),
                     format!(
                         "{}\n\nThe orchestra's data is safe in the verified backup {}. Run `terraform apply` again: it finishes the archive (the database is backed up again if it still exists, then deleted).",
                         e.detail, record.uri
@@ -189,7 +196,9 @@ impl OrchestraDatabase {
         }
         let mut state = held(planned, record.as_ref());
         state.id = Some(id);
-        state.applied_migrations.clone_from(&prior.applied_migrations);
+        state
+            .applied_migrations
+            .clone_from(&prior.applied_migrations);
         self.settle(backend, state).await
     }
 
@@ -327,7 +336,10 @@ impl OrchestraDatabase {
                     None,
                     Diagnostic::error(
                         "A database for the orchestra exists already",
-                        format!("Restoring {subdomain:?} creates its database again, but a {} database by that name exists (id {id}). It is not overwritten: delete it, or import it after removing this resource from state. The backup {uri} is untouched.", backend.kind()),
+                        format!(
+                            "Restoring {subdomain:?} creates its database again, but a {} database by that name exists (id {id}). It is not overwritten: delete it, or import it after removing this resource from state. The backup {uri} is untouched.",
+                            backend.kind()
+                        ),
                     ),
                 );
             }
@@ -346,12 +358,17 @@ impl OrchestraDatabase {
         state.archived = false;
         let failed = |mut state: OrchestraModel, d: Diagnostics| {
             state.status = Some(STATUS_RESTORE_FAILED.into());
-            state.applied_migrations.clone_from(&prior.applied_migrations);
+            state
+                .applied_migrations
+                .clone_from(&prior.applied_migrations);
             state.directory_status = Some("stale".into());
             state.directory_generation = None;
             Outcome::failed(Some(state.to_value()), d)
         };
-        let db = match backend.create(ctx, &spec, password.expose(), deadline).await {
+        let db = match backend
+            .create(ctx, &spec, password.expose(), deadline)
+            .await
+        {
             Ok(db) => db,
             Err(e) => {
                 let Some(id) = e.created_id.clone() else {
@@ -392,7 +409,9 @@ impl OrchestraDatabase {
         {
             Ok(names) => state.applied_migrations = Some(names),
             Err(e) => {
-                state.applied_migrations.clone_from(&prior.applied_migrations);
+                state
+                    .applied_migrations
+                    .clone_from(&prior.applied_migrations);
                 state.directory_status = Some("stale".into());
                 state.directory_generation = None;
                 return Outcome::failed(Some(state.to_value()), diag(e));
@@ -451,4 +470,3 @@ impl Found {
         BackupRef::from(self)
     }
 }
-

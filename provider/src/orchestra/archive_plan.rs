@@ -111,10 +111,7 @@ impl OrchestraDatabase {
         let Ok(backend) = self.shared.backend() else {
             return d;
         };
-        let needs_store = matches!(
-            transition,
-            Some(Transition::Archive | Transition::Restore)
-        );
+        let needs_store = matches!(transition, Some(Transition::Archive | Transition::Restore));
         if needs_store && self.shared.backup().is_none() {
             let what = if transition == Some(Transition::Restore) {
                 "Restoring this orchestra reads its backup"
@@ -185,10 +182,18 @@ mod tests {
             (&paused, model(true, Backup, ""), Some(Transition::Archive)),
             (&paused, model(false, Backup, ""), None),
             (&failed, model(false, Backup, ""), Some(Transition::Restore)),
-            (&failed, model(true, Backup, ""), Some(Transition::AbandonRestore)),
+            (
+                &failed,
+                model(true, Backup, ""),
+                Some(Transition::AbandonRestore),
+            ),
         ];
         for (prior, planned, want) in cases {
-            assert_eq!(transition(prior, &planned), want, "{prior:?} -> {planned:?}");
+            assert_eq!(
+                transition(prior, &planned),
+                want,
+                "{prior:?} -> {planned:?}"
+            );
         }
     }
 }

@@ -41,7 +41,10 @@ fn backup_value(f: &Found) -> Value {
         ("uri".to_string(), Value::String(f.uri.clone())),
         ("sha256".to_string(), Value::String(f.sha256.clone())),
         ("size".to_string(), size),
-        ("created_at".to_string(), Value::String(f.created_at.clone())),
+        (
+            "created_at".to_string(),
+            Value::String(f.created_at.clone()),
+        ),
     ]))
 }
 
@@ -81,7 +84,10 @@ impl DataSource for OrchestraBackupsData {
         let mut state = Value::Object(BTreeMap::new());
         state.set_attr("subdomain", subdomain);
         state.set_attr("latest_uri", list.last().map(|f| f.uri.clone()));
-        state.set_attr("backups", Value::List(list.iter().map(backup_value).collect()));
+        state.set_attr(
+            "backups",
+            Value::List(list.iter().map(backup_value).collect()),
+        );
         Outcome::ok(state)
     }
 }

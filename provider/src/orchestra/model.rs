@@ -117,6 +117,17 @@ pub struct BackupRef {
 /// `backup_retention_days` when unset.
 pub const DEFAULT_RETENTION_DAYS: i64 = 365;
 
+/// Days an orchestra's backups are kept at least; [`DEFAULT_RETENTION_DAYS`] by default (also for
+/// a model built with `..Default::default()`, e.g. on import).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionDays(pub i64);
+
+impl Default for RetentionDays {
+    fn default() -> Self {
+        RetentionDays(DEFAULT_RETENTION_DAYS)
+    }
+}
+
 /// Every attribute of the resource (configuration, plan or state).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrchestraModel {
@@ -141,7 +152,7 @@ pub struct OrchestraModel {
     /// `archive_mode`: `backup` (default) or `pause`.
     pub archive_mode: ArchiveMode,
     /// `backup_retention_days` (default 365).
-    pub backup_retention_days: i64,
+    pub backup_retention_days: RetentionDays,
     /// `backup_uri`, `backup_sha256`, `archived_at`: the last archive's backup.
     pub backup: BackupRef,
     /// `deletion_protection` (default true).
@@ -218,10 +229,11 @@ impl OrchestraModel {
                 .str_attr(attr::ARCHIVE_MODE)
                 .and_then(ArchiveMode::parse)
                 .unwrap_or_default(),
-            backup_retention_days: v
-                .attr(attr::BACKUP_RETENTION_DAYS)
-                .as_i64()
-                .unwrap_or(DEFAULT_RETENTION_DAYS),
+            backup_retention_days: RetentionDays(
+                v.attr(attr::BACKUP_RETENTION_DAYS)
+                    .as_i64()
+                    .unwrap_or(DEFAULT_RETENTION_DAYS),
+            ),
             backup: BackupRef {
                 uri: string(v, attr::BACKUP_URI),
                 sha256: string(v, attr::BACKUP_SHA256),
@@ -271,7 +283,7 @@ impl OrchestraModel {
             (attr::ARCHIVE_MODE, self.archive_mode.as_str().into()),
             (
                 attr::BACKUP_RETENTION_DAYS,
-                self.backup_retention_days.into(),
+                self.backup_retention_days.0.into(),
             ),
             (attr::BACKUP_URI, self.backup.uri.clone().into()),
             (attr::BACKUP_SHA256, self.backup.sha256.clone().into()),
@@ -466,6 +478,20 @@ mod tests {
         let mut sorted = names.clone();
         sorted.sort_unstable();
         assert_eq!(keys, sorted);
+    }
+
+    #[test]
+    fn archive_settings_default_to_backup_kept_a_year() {
+        let v = OrchestraModel::default().to_value();
+        assert_eq!(v.str_attr(attr::ARCHIVE_MODE), Some("backup"));
+        assert_eq!(v.attr(attr::BACKUP_RETENTION_DAYS).as_i64(), Some(365));
+        let mut v = state();
+        v.set_attr(attr::ARCHIVE_MODE, "pause");
+        v.set_attr(attr::STATUS, STATUS_ARCHIVED);
+        v.set_attr(attr::ARCHIVED, true);
+        let m = OrchestraModel::from_value(&v);
+        assert_eq!(m.archive_mode, ArchiveMode::Pause);
+        assert!(m.held_in_backup());
     }
 
     #[test]
