@@ -59,13 +59,11 @@ fn pg_config(backup_url: Option<&str>, sub: &str, archived: bool, migrations: &P
         profile_seed_attr(),
         hcl_string(&migrations.display().to_string())
     );
-    let data = format!(
-        "data \"stagesub_orchestra_backups\" \"a\" {{\n  subdomain = stagesub_orchestra_database.a.subdomain\n}}\n\noutput \"latest\" {{\n  value = data.stagesub_orchestra_backups.a.latest_uri\n}}\n\noutput \"count\" {{\n  value = length(data.stagesub_orchestra_backups.a.backups)\n}}\n"
-    );
+    const DATA_SOURCE: &str = "data \"stagesub_orchestra_backups\" \"a\" {\n  subdomain = stagesub_orchestra_database.a.subdomain\n}\n\noutput \"latest\" {\n  value = data.stagesub_orchestra_backups.a.latest_uri\n}\n\noutput \"count\" {\n  value = length(data.stagesub_orchestra_backups.a.backups)\n}\n";
     let data = if backup_url.is_some() {
-        data
+        DATA_SOURCE
     } else {
-        String::new()
+        ""
     };
     format!(
         "{}\n{}\n{data}",
