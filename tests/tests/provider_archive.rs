@@ -236,7 +236,7 @@ fn a_failed_backup_leaves_the_database_untouched_and_names_the_step() {
     let failed = tf.apply(&[]);
     assert!(!failed.success(), "{}", failed.combined());
     let text = failed.combined();
-    assert!(text.contains("Archive failed at step `"), "{text}");
+    assert!(text.contains("Archive failed at step `upload`"), "{text}");
     assert!(text.contains("nothing was deleted"), "{text}");
     // Untouched and in use: the tenant logs in with its own URL, every row is there.
     assert!(postgres::database_exists(&PgTenants::database(&sub)));
@@ -522,7 +522,7 @@ fn postgres_archive_and_restore_through_s3() {
     let failed = tf.apply(&[]);
     assert!(!failed.success(), "{}", failed.combined());
     assert!(
-        failed.contains("Archive failed at step `"),
+        failed.contains("Archive failed at step `upload`"),
         "{}",
         failed.combined()
     );
