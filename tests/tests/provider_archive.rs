@@ -530,3 +530,47 @@ fn postgres_archive_and_restore_through_s3() {
     let tenant = state_str(&tf, a, "database_url").unwrap();
     assert_eq!(common::try_query(&tenant, ROWS).unwrap(), before);
 }
+
+#[test]
+fn a_tampered_backup_fails_the_restore_and_the_orchestra_can_go_back_to_its_backup() {
+    let tf = common::terraform();
+    let sub = common::subdomain("arct");
+    let _cleanup = PgTenants::new(&[&sub]);
+    let url = format!("file://{}", tf.workdir().join("backups").display());
+    let migrations = repo_root().join("tests/fixtures/prisma-app/prisma/migrations");
+    let a = "stagesub_orchestra_database.a";
+    tf.write_file("main.tf", pg_config(Some(&url), &sub, false, &migrations));
+    tf.apply_ok();
+    common::try_query(&state_str(&tf, a, "database_url").unwrap(), DATA).unwrap();
+    tf.write_file("main.tf", pg_config(Some(&url), &sub, true, &migrations));
+    tf.apply_ok();
+    let uri = state_str(&tf, a, "backup_uri").unwrap();
+
+    // One byte of the dump changes: the restore refuses it (checksum) and says so.
+    let dump = file_of(&uri);
+    let mut bytes = std::fs::read(dump).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(dump, &bytes).unwrap();
+    tf.write_file("main.tf", pg_config(Some(&url), &sub, false, &migrations));
+    let failed = tf.apply(&[]);
+    assert!(!failed.success(), "{}", failed.combined());
+    assert!(failed.contains("Restore failed"), "{}", failed.combined());
+    assert!(failed.contains(&uri), "{}", failed.combined());
+    assert_eq!(
+        state_str(&tf, a, "status").as_deref(),
+        Some("restore_failed")
+    );
+    assert!(dump.exists(), "the backup is kept");
+
+    // Archived again: the half-restored database is dropped, the orchestra held in its backup.
+    tf.write_file("main.tf", pg_config(Some(&url), &sub, true, &migrations));
+    tf.apply_ok();
+    assert_eq!(state_str(&tf, a, "status").as_deref(), Some("archived"));
+    assert_eq!(
+        state_str(&tf, a, "backup_uri").as_deref(),
+        Some(uri.as_str())
+    );
+    assert!(!postgres::database_exists(&PgTenants::database(&sub)));
+    tf.assert_plan_empty();
+}
