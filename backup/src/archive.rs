@@ -29,6 +29,10 @@ pub struct ArchiveRequest {
     pub tenant_values: serde_json::Value,
     /// The `pg_dump` and `pg_restore` to run.
     pub tools: PgTools,
+    /// Schemas to dump (`pg_dump --schema`, names matched exactly); empty for the whole database.
+    /// A Supabase project's own schemas (`auth`, `storage`, ...) exist again in a new project, so
+    /// its archive names the tenant's schemas, e.g. `public` and `supabase_migrations`.
+    pub schemas: Vec<String>,
 }
 
 impl ArchiveRequest {
@@ -38,6 +42,7 @@ impl ArchiveRequest {
             subdomain: subdomain.into(),
             tenant_values,
             tools: PgTools::default(),
+            schemas: Vec::new(),
         }
     }
 }
@@ -106,10 +111,14 @@ where
     let env = source.libpq_env()?;
     let mut args: Vec<String> = DUMP_OPTIONS.iter().map(|s| s.to_string()).collect();
     args.push(format!("--snapshot={snapshot}"));
+    for schema in &request.schemas {
+        // Inside double quotes a pattern matches literally; a quote is written twice.
+        args.push(format!("--schema=\"{}\"", schema.replace('"', "\"\"")));
+    }
 
     // The row counts run in the exported snapshot while pg_dump streams.
     let counts = async {
-        let tables = pg::table_counts(&client, Step::Connect).await?;
+        let tables = pg::table_counts(&client, &request.schemas, Step::Connect).await?;
         let migrations = pg::migrations(&client, Step::Connect).await?;
         Ok::<_, BackupError>((tables, migrations))
     };
@@ -150,6 +159,7 @@ where
         tables,
         migrations,
         tenant_values: request.tenant_values.clone(),
+        schemas: request.schemas.clone(),
     };
     let manifest_key = ObjectPath::from(manifest_key_for(key.as_ref()));
     let manifest_uri = store.uri_of(&manifest_key);
@@ -181,7 +191,7 @@ async fn dump_and_upload<P>(
 where
     P: FnMut(Step) + Send,
 {
-    let mut child = pg::spawn(&tools.pg_dump, args, env, false, Step::Dump)?;
+    let mut child = pg::spawn(&tools.pg_dump, args, env, (false, true), Step::Dump)?;
     let stderr = tokio::spawn(pg::collect_stderr(child.stderr.take()));
     let Some(mut stdout) = child.stdout.take() else {
         return Err(BackupError::new(Step::Dump, "pg_dump has no output pipe"));
@@ -190,7 +200,8 @@ where
     let upload = store.inner.put_multipart(key).await.map_err(|e| {
         BackupError::store(
             Step::Upload,
-            "could not start the upload to the backup store",
+            "could not start the upload to the backup store (check the backup URL, endpoint, \
+             network and AWS credentials)",
             &e,
         )
     })?;

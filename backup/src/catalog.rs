@@ -90,7 +90,16 @@ async fn read_manifest_at(
         .inner
         .get(key)
         .await
-        .map_err(|e| BackupError::store(Step::List, &format!("could not read {uri}"), &e))?
+        .map_err(|e| match e {
+            object_store::Error::NotFound { .. } => BackupError::new(
+                Step::List,
+                format!(
+                    "{uri} does not exist: no backup is recorded there (list the tenant's \
+                     backups to find one)"
+                ),
+            ),
+            e => BackupError::store(Step::List, &format!("could not read {uri}"), &e),
+        })?
         .bytes()
         .await
         .map_err(|e| BackupError::store(Step::List, &format!("could not read {uri}"), &e))?;

@@ -17,9 +17,10 @@
 //! error or `Debug` output carries a password or a signed URL; every error names its [`Step`].
 //!
 //! Module map: `store` (URLs, object_store), `profile` (AWS shared files), `source` (database
-//! URL, libpq environment), `tools` (finding `pg_dump`/`pg_restore`, versions), `dump` (the
-//! streamed upload), `archive`, `restore`, `catalog` (list, latest, retention), `manifest`,
-//! `error`.
+//! URL, libpq environment), `tools` (`pg_dump`/`pg_restore` and their versions), `pg` (row
+//! counts, history, child processes, SHA-256), `archive` (dump streamed into a multipart upload),
+//! `verify` (read-back, `pg_restore --list`), `restore`, `catalog` (list, latest, retention),
+//! `manifest`, `error`.
 
 mod archive;
 mod catalog;

@@ -89,6 +89,9 @@ pub struct Manifest {
     pub migrations: Vec<MigrationRecord>,
     /// The tenant's values as the caller gave them (for the restore's seed).
     pub tenant_values: serde_json::Value,
+    /// The schemas dumped (`pg_dump --schema`); empty for the whole database.
+    #[serde(default)]
+    pub schemas: Vec<String>,
 }
 
 impl Manifest {

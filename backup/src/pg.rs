@@ -20,6 +20,7 @@ const TABLES: &str = "SELECT n.nspname::text, c.relname::text FROM pg_class c
       AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                       AND d.objid = c.oid AND d.deptype = 'e')
+      AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[]))
     ORDER BY 1, 2";
 
 /// `"name"` with inner quotes doubled.
@@ -50,13 +51,15 @@ pub(crate) fn major_of(version_num: u32) -> u32 {
     version_num / 10_000
 }
 
-/// Exact `count(*)` of every table (see [`TABLES`]), in the session's current snapshot.
+/// Exact `count(*)` of every table (see [`TABLES`]) in `schemas` (all when empty), in the
+/// session's current snapshot.
 pub(crate) async fn table_counts(
     client: &tokio_postgres::Client,
+    schemas: &[String],
     step: Step,
 ) -> Result<Vec<TableCount>> {
     let rows = client
-        .query(TABLES, &[])
+        .query(TABLES, &[&schemas])
         .await
         .map_err(|e| db_error(step, "listing the tables", &e))?;
     let mut out = Vec::with_capacity(rows.len());
@@ -99,19 +102,21 @@ pub(crate) fn db_error(step: Step, what: &str, e: &tokio_postgres::Error) -> Bac
     )
 }
 
-/// Starts `program args` with the libpq environment, stdout piped and stderr collected.
+/// Starts `program args` with the libpq environment and stderr piped; stdin and stdout piped when
+/// asked (else null: an unread pipe could fill and stall the child).
 pub(crate) fn spawn(
     program: &std::path::Path,
     args: &[String],
     env: &LibpqEnv,
-    stdin: bool,
+    (stdin, stdout): (bool, bool),
     step: Step,
 ) -> Result<Child> {
+    let pipe = |yes: bool| if yes { Stdio::piped() } else { Stdio::null() };
     let mut command = Command::new(program);
     command
         .args(args)
-        .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
+        .stdin(pipe(stdin))
+        .stdout(pipe(stdout))
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     apply_env(&mut command, env);

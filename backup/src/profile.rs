@@ -10,8 +10,16 @@ use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use crate::error::{BackupError, Result, Step};
 
 /// Fills in credentials and region from the shared files when the environment lacks them.
-pub(crate) fn apply(mut builder: AmazonS3Builder) -> Result<AmazonS3Builder> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+pub(crate) fn apply(builder: AmazonS3Builder) -> Result<AmazonS3Builder> {
+    apply_with(builder, |k| std::env::var(k).ok())
+}
+
+/// [`apply`] with the environment read through `lookup`.
+fn apply_with(
+    mut builder: AmazonS3Builder,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<AmazonS3Builder> {
+    let env = |k: &str| lookup(k).filter(|v| !v.is_empty());
     let profile = env("AWS_PROFILE").unwrap_or_else(|| "default".to_string());
     let home = env("HOME").map(PathBuf::from);
     let credentials_file = env("AWS_SHARED_CREDENTIALS_FILE")
@@ -122,5 +130,47 @@ mod tests {
         let x = ini_section(text, "profile x").unwrap();
         assert_eq!(x.get("region").map(String::as_str), Some("eu-west-1"));
         assert!(ini_section(text, "y").is_none());
+    }
+
+    #[test]
+    fn profile_keys_and_region_fill_in_for_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path().join("credentials");
+        let config = dir.path().join("config");
+        std::fs::write(
+            &creds,
+            "[default]\naws_access_key_id = D\naws_secret_access_key = DS\n\
+             [ops]\naws_access_key_id = OPS\naws_secret_access_key = OPSS\naws_session_token = T\n",
+        )
+        .unwrap();
+        std::fs::write(&config, "[profile ops]\nregion = eu-central-1\n").unwrap();
+        let files = |profile: Option<&'static str>| {
+            let (creds, config) = (creds.clone(), config.clone());
+            move |k: &str| match k {
+                "AWS_SHARED_CREDENTIALS_FILE" => Some(creds.display().to_string()),
+                "AWS_CONFIG_FILE" => Some(config.display().to_string()),
+                "AWS_PROFILE" => profile.map(String::from),
+                _ => None,
+            }
+        };
+        let get = |b: &AmazonS3Builder, k| b.get_config_value(&k);
+        let ops = apply_with(AmazonS3Builder::new(), files(Some("ops"))).unwrap();
+        assert_eq!(
+            get(&ops, AmazonS3ConfigKey::AccessKeyId).as_deref(),
+            Some("OPS")
+        );
+        assert_eq!(get(&ops, AmazonS3ConfigKey::Token).as_deref(), Some("T"));
+        assert_eq!(
+            get(&ops, AmazonS3ConfigKey::Region).as_deref(),
+            Some("eu-central-1")
+        );
+        let default = apply_with(AmazonS3Builder::new(), files(None)).unwrap();
+        assert_eq!(
+            get(&default, AmazonS3ConfigKey::AccessKeyId).as_deref(),
+            Some("D")
+        );
+        let e = apply_with(AmazonS3Builder::new(), files(Some("nope"))).unwrap_err();
+        assert!(e.message().contains("AWS_PROFILE"), "{e}");
+        assert!(!e.message().contains("OPSS"), "{e}");
     }
 }

@@ -13,7 +13,7 @@ use crate::pg::{self, Digester};
 use crate::source::SourceDb;
 use crate::store::BackupStore;
 use crate::tools::PgTools;
-use crate::verify::stream_object;
+use crate::verify::{Listing, list_dump, stream_object, without_existing_schemas};
 
 /// Which backup to restore and how.
 #[derive(Debug, Clone)]
@@ -146,24 +146,90 @@ where
     .collect();
     args.push(pg::dbname_conninfo(&env));
 
+    // Schemas the target has already (`public`, a platform's own): their CREATE SCHEMA entries
+    // are left out of the restore, which would otherwise stop at "already exists".
+    let existing: Vec<String> = target
+        .connect(Step::Restore)
+        .await?
+        .query("SELECT nspname::text FROM pg_namespace", &[])
+        .await
+        .map_err(|e| pg::db_error(Step::Restore, "reading the target's schemas", &e))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let unreadable = |listing: &Listing| {
+        BackupError::new(
+            Step::Restore,
+            format!(
+                "pg_restore --list cannot read {} ({})",
+                request.backup_uri, listing.failure
+            ),
+        )
+    };
+    let mut list_file = None;
+    let mut use_list = |toc: &str, args: &mut Vec<String>| -> Result<()> {
+        if let Some(toc) = without_existing_schemas(toc, &existing) {
+            let file = temp_file(request.temp_dir.as_deref(), ".list", toc.as_bytes())?;
+            args.push(format!("--use-list={}", file.path().display()));
+            list_file = Some(file);
+        }
+        Ok(())
+    };
+
     let (status, stderr) = if request.jobs > 1 {
         let (file, digest) = download(store, &key, request.temp_dir.as_deref()).await?;
         expect(digest, "as downloaded")?;
         progress(Step::Restore);
+        let (_, listing) = list_dump(
+            store,
+            &key,
+            Some(file.path()),
+            &request.tools,
+            Step::Download,
+            Step::Restore,
+        )
+        .await?;
+        if !listing.ok {
+            return Err(unreadable(&listing));
+        }
+        use_list(&listing.text, &mut args)?;
         args.push(format!("--jobs={}", request.jobs));
         args.push(file.path().display().to_string());
-        let mut child = pg::spawn(&request.tools.pg_restore, &args, &env, false, Step::Restore)?;
+        let mut child = pg::spawn(
+            &request.tools.pg_restore,
+            &args,
+            &env,
+            (false, false),
+            Step::Restore,
+        )?;
         let stderr = tokio::spawn(pg::collect_stderr(child.stderr.take()));
         let status = child.wait().await;
         drop(file);
         (status, stderr.await.unwrap_or_default())
     } else {
-        expect(
-            stream_object(store, &key, None, Step::Download).await?,
-            "as read",
-        )?;
+        // The checking pass also reads the table of contents.
+        let (digest, listing) = list_dump(
+            store,
+            &key,
+            None,
+            &request.tools,
+            Step::Download,
+            Step::Restore,
+        )
+        .await?;
+        expect(digest.unwrap_or_default(), "as read")?;
+        if !listing.ok {
+            return Err(unreadable(&listing));
+        }
         progress(Step::Restore);
-        let mut child = pg::spawn(&request.tools.pg_restore, &args, &env, true, Step::Restore)?;
+        use_list(&listing.text, &mut args)?;
+        let mut child = pg::spawn(
+            &request.tools.pg_restore,
+            &args,
+            &env,
+            (true, false),
+            Step::Restore,
+        )?;
         let stderr = tokio::spawn(pg::collect_stderr(child.stderr.take()));
         let streamed = stream_object(store, &key, child.stdin.take(), Step::Download).await;
         let status = child.wait().await;
@@ -171,6 +237,7 @@ where
         expect(streamed?, "as streamed into pg_restore")?;
         (status, stderr)
     };
+    drop(list_file);
     let status = status.map_err(|e| {
         BackupError::new(Step::Restore, format!("waiting for pg_restore failed: {e}"))
     })?;
@@ -188,7 +255,7 @@ where
 
     progress(Step::VerifyRows);
     let client = target.connect(Step::VerifyRows).await?;
-    let tables = pg::table_counts(&client, Step::VerifyRows).await?;
+    let tables = pg::table_counts(&client, &[], Step::VerifyRows).await?;
     compare_tables(&manifest.tables, &tables)?;
     let migrations = pg::migrations(&client, Step::VerifyRows).await?;
     compare_migrations(&manifest.migrations, &migrations)?;
@@ -199,6 +266,30 @@ where
         migrations: migrations.len(),
         tenant_values: manifest.tenant_values.clone(),
     })
+}
+
+/// A new temporary file (mode 0600) holding `bytes`, deleted when dropped.
+fn temp_file(
+    dir: Option<&std::path::Path>,
+    suffix: &str,
+    bytes: &[u8],
+) -> Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("stagesub-restore-").suffix(suffix);
+    let mut file = match dir {
+        Some(dir) => builder.tempfile_in(dir),
+        None => builder.tempfile(),
+    }
+    .and_then(|mut f| f.write_all(bytes).map(|()| f))
+    .map_err(|e| {
+        BackupError::new(
+            Step::Download,
+            format!("could not write a temporary file: {e}; check the temporary folder"),
+        )
+    })?;
+    let _ = file.flush();
+    Ok(file)
 }
 
 /// Downloads the object into a new temporary file, hashing it; the file is deleted when the

@@ -27,7 +27,8 @@ pub struct StoreOptions {
     /// Size of each multipart-upload part; also the unit of memory the upload holds per part in
     /// flight. S3 needs at least 5 MiB (except for the last part).
     pub part_size: usize,
-    /// Parts uploaded at once. Peak memory of an upload is about `part_size * (parts_in_flight + 1)`.
+    /// Parts uploaded at once. Peak memory of an upload is about
+    /// `part_size * (parts_in_flight + 1)`.
     pub parts_in_flight: usize,
 }
 
@@ -83,8 +84,8 @@ impl BackupStore {
     /// Opens the store at `url`:
     ///
     /// - `s3://<bucket>[/<prefix>]`: AWS S3, or an S3-compatible server when `endpoint` is given
-    ///   (`http://127.0.0.1:9000`, `https://minio.example.com`; path-style requests). Credentials and
-    ///   region come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+    ///   (`http://127.0.0.1:9000`, `https://minio.example.com`; path-style requests). Credentials
+    ///   and region come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
     ///   `AWS_REGION` (or `AWS_DEFAULT_REGION`, else `us-east-1`), else from the shared credentials
     ///   and config files for `AWS_PROFILE` (`default` without it), else from the instance or
     ///   container metadata service.

@@ -45,6 +45,68 @@ pub(crate) async fn stream_object(
     Ok(digest)
 }
 
+/// What `pg_restore --list` said about a dump.
+pub(crate) struct Listing {
+    /// Its exit status was success and the listing names the custom format.
+    pub(crate) ok: bool,
+    /// The table of contents.
+    pub(crate) text: String,
+    /// A description of the failure (status and stderr tail) when not `ok`.
+    pub(crate) failure: String,
+}
+
+/// Runs `pg_restore --list` on the dump at `file`, or on the object at `key` streamed into its
+/// stdin (then also hashing the object). `step` names the errors of running it.
+pub(crate) async fn list_dump(
+    store: &BackupStore,
+    key: &ObjectPath,
+    file: Option<&std::path::Path>,
+    tools: &PgTools,
+    read_step: Step,
+    step: Step,
+) -> Result<(Option<Digester>, Listing)> {
+    let mut command = tokio::process::Command::new(&tools.pg_restore);
+    command.arg("--list");
+    if let Some(file) = file {
+        command.arg(file);
+    }
+    let mut child = command
+        .stdin(if file.is_some() {
+            std::process::Stdio::null()
+        } else {
+            std::process::Stdio::piped()
+        })
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            BackupError::new(
+                step,
+                format!(
+                    "could not run {}: {e}; install the PostgreSQL client programs or put them \
+                     on PATH",
+                    tools.pg_restore.display()
+                ),
+            )
+        })?;
+    let stdin = child.stdin.take();
+    let stdout = tokio::spawn(read_all(child.stdout.take()));
+    let stderr = tokio::spawn(pg::collect_stderr(child.stderr.take()));
+    let digest = match file {
+        Some(_) => None,
+        None => Some(stream_object(store, key, stdin, read_step).await?),
+    };
+    let status = child.wait().await.map_err(|e| {
+        BackupError::new(step, format!("waiting for pg_restore --list failed: {e}"))
+    })?;
+    let text = stdout.await.unwrap_or_default();
+    let stderr = stderr.await.unwrap_or_default();
+    let ok = status.success() && text.contains("Format: CUSTOM");
+    let failure = format!("{status}: {}", pg::stderr_tail(&stderr));
+    Ok((digest, Listing { ok, text, failure }))
+}
+
 /// Reads the uploaded dump back: its SHA-256 and size must be what was uploaded
 /// ([`Step::ReadBack`]), and `pg_restore --list` must read it ([`Step::VerifyList`]).
 pub(crate) async fn read_back<P>(
@@ -60,27 +122,9 @@ where
 {
     progress(Step::ReadBack);
     let uri = store.uri_of(key);
-    let mut child = tokio::process::Command::new(&tools.pg_restore)
-        .arg("--list")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            BackupError::new(
-                Step::VerifyList,
-                format!(
-                    "could not run {}: {e}; install the PostgreSQL client programs or put them \
-                     on PATH",
-                    tools.pg_restore.display()
-                ),
-            )
-        })?;
-    let stdin = child.stdin.take();
-    let stdout = tokio::spawn(read_all(child.stdout.take()));
-    let stderr = tokio::spawn(pg::collect_stderr(child.stderr.take()));
-    let digest = stream_object(store, key, stdin, Step::ReadBack).await?;
+    let (digest, listing) =
+        list_dump(store, key, None, tools, Step::ReadBack, Step::VerifyList).await?;
+    let digest = digest.unwrap_or_default();
     let (got_size, got_sha) = (digest.size, digest.hex());
     if got_size != size || got_sha != sha256 {
         return Err(BackupError::new(
@@ -93,24 +137,43 @@ where
         ));
     }
     progress(Step::VerifyList);
-    let status = child.wait().await.map_err(|e| {
-        BackupError::new(
-            Step::VerifyList,
-            format!("waiting for pg_restore failed: {e}"),
-        )
-    })?;
-    let listing = stdout.await.unwrap_or_default();
-    let stderr = stderr.await.unwrap_or_default();
-    if !status.success() || !listing.contains("Format: CUSTOM") {
+    if !listing.ok {
         return Err(BackupError::new(
             Step::VerifyList,
-            format!(
-                "pg_restore --list cannot read {uri} ({status}): {}",
-                pg::stderr_tail(&stderr)
-            ),
+            format!("pg_restore --list cannot read {uri} ({})", listing.failure),
         ));
     }
     Ok(())
+}
+
+/// The table of contents without the `CREATE SCHEMA` (and schema comment) entries of schemas that
+/// already exist in the target (`public` always does; a selective dump creates it), or None when
+/// nothing is left out.
+pub(crate) fn without_existing_schemas(toc: &str, existing: &[String]) -> Option<String> {
+    let mut dropped = false;
+    let mut out = String::with_capacity(toc.len());
+    for line in toc.lines() {
+        let entry = line
+            .split_once("; ")
+            .filter(|(id, _)| !id.starts_with(';') && id.chars().all(|c| c.is_ascii_digit()))
+            .map(|(_, rest)| rest);
+        let skip = entry.is_some_and(|rest| {
+            // `<tableoid> <oid> SCHEMA - <name> <owner>` or `... COMMENT - SCHEMA <name> <owner>`.
+            let mut parts = rest.splitn(3, ' ');
+            let (_, _, what) = (parts.next(), parts.next(), parts.next().unwrap_or(""));
+            existing.iter().any(|name| {
+                what.starts_with(&format!("SCHEMA - {name} "))
+                    || what.starts_with(&format!("COMMENT - SCHEMA {name} "))
+            })
+        });
+        if skip {
+            dropped = true;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    dropped.then_some(out)
 }
 
 async fn read_all(stdout: Option<tokio::process::ChildStdout>) -> String {
@@ -122,4 +185,23 @@ async fn read_all(stdout: Option<tokio::process::ChildStdout>) -> String {
         text = String::from_utf8_lossy(&bytes).into_owned();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaves_out_existing_schemas_only() {
+        let toc = ";\n; Archive created at\n;\n5; 2615 2200 SCHEMA - public pg_database_owner\n\
+                   6; 0 0 COMMENT - SCHEMA public pg_database_owner\n\
+                   7; 2615 16385 SCHEMA - odd \"schema\" postgres\n\
+                   8; 1259 16386 TABLE public t postgres\n";
+        let out = without_existing_schemas(toc, &["public".into()]).unwrap();
+        assert!(!out.contains("SCHEMA - public"), "{out}");
+        assert!(!out.contains("COMMENT - SCHEMA public"), "{out}");
+        assert!(out.contains("SCHEMA - odd \"schema\" postgres"), "{out}");
+        assert!(out.contains("TABLE public t"), "{out}");
+        assert!(without_existing_schemas(toc, &["other".into()]).is_none());
+    }
 }

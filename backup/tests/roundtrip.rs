@@ -123,3 +123,64 @@ async fn s3_round_trip_streamed() {
     let store = BackupStore::from_url(&moto.url(""), Some(&moto.endpoint)).unwrap();
     round_trip(&store, 1).await;
 }
+
+#[tokio::test]
+async fn chosen_schemas_restore_beside_existing_ones() {
+    let dir = temp_dir();
+    let store = file_store(dir.path());
+    let source = TestDb::create("src").await;
+    let src = source.client().await;
+    src.batch_execute(common::FIXTURE).await.unwrap();
+    // A platform schema (as a Supabase project has `auth`), present again in the new project.
+    src.batch_execute(
+        "CREATE SCHEMA auth; CREATE TABLE auth.users (id int); INSERT INTO auth.users VALUES (1)",
+    )
+    .await
+    .unwrap();
+    let mut request = ArchiveRequest::new("bk-schemas", serde_json::json!({}));
+    request.schemas = ["odd \"schema\"", "public", "supabase_migrations"]
+        .map(String::from)
+        .to_vec();
+    let record = archive(&store, &source.source(), &request, |_| {})
+        .await
+        .unwrap();
+    assert!(record.manifest.tables.iter().all(|t| t.schema != "auth"));
+    assert_eq!(record.manifest.schemas, request.schemas);
+
+    let target = TestDb::create("dst").await;
+    let dst = target.client().await;
+    dst.batch_execute("CREATE SCHEMA auth; CREATE TABLE auth.users (id int)")
+        .await
+        .unwrap();
+    restore(
+        &store,
+        &RestoreRequest::new(record.uri, 2),
+        &target.source(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(fixture_rows(&src).await == fixture_rows(&dst).await);
+    let auth_rows: i64 = dst
+        .query_one("SELECT count(*) FROM auth.users", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(auth_rows, 0, "schemas left out are not restored");
+}
+
+/// The provider runs these on a multi-threaded runtime: their futures must be `Send`.
+#[test]
+fn futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let dir = temp_dir();
+    let store = file_store(dir.path());
+    let db =
+        stagesub_backup::SourceDb::new("postgres://u@127.0.0.1/x", Default::default()).unwrap();
+    let request = ArchiveRequest::new("bk-send", serde_json::json!({}));
+    let archive_future = archive(&store, &db, &request, |_| {});
+    assert_send(&archive_future);
+    let restore_request = RestoreRequest::new("file:///x.dump", 1);
+    let restore_future = restore(&store, &restore_request, &db, |_| {});
+    assert_send(&restore_future);
+}
