@@ -121,19 +121,27 @@ impl BackupSettings {
         self.store.url()
     }
 
-    /// Dumps `source` (a connection URL) and returns the backup once it is verified.
+    /// Dumps `source` (a connection URL) and returns the backup once it is verified; the
+    /// `platform_schemas` (a new database has them again) are left out.
     pub async fn archive(
         &self,
         source: &Secret,
         tls: &TlsOptions,
         tenant: &Tenant,
         retention_days: i64,
+        platform_schemas: &[&str],
     ) -> Result<Found, StepError> {
+        let schemas = if platform_schemas.is_empty() {
+            Vec::new()
+        } else {
+            tenant_schemas(source, tls, platform_schemas).await?
+        };
         let source = SourceDb::new(source.expose(), tls.clone())?;
-        let request = ArchiveRequest::new(
+        let mut request = ArchiveRequest::new(
             tenant.subdomain.clone(),
             tenant_values(tenant, retention_days),
         );
+        request.schemas = schemas;
         let record = stagesub_backup::archive(&self.store, &source, &request, |step| {
             tracing::info!("archive of {}: {step}", tenant.subdomain);
         })
@@ -203,4 +211,29 @@ impl BackupSettings {
             .as_ref()
             .map(found))
     }
+}
+
+/// The schemas of `source` that belong to the tenant: all but the system's and the platform's.
+async fn tenant_schemas(
+    source: &Secret,
+    tls: &TlsOptions,
+    platform: &[&str],
+) -> Result<Vec<String>, StepError> {
+    let failed = |e: String| StepError {
+        step: "connect".into(),
+        message: format!("listing the tenant's schemas: {e}"),
+    };
+    let client = stagesub_pgconn::connect(source.expose(), tls)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    let platform: Vec<String> = platform.iter().map(|s| (*s).to_string()).collect();
+    let rows = client
+        .query(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname !~ '^pg_' \
+             AND nspname <> 'information_schema' AND nspname <> ALL($1) ORDER BY 1",
+            &[&platform],
+        )
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }

@@ -315,6 +315,12 @@ fn supabase_paid_organization_archives_by_backup_and_refuses_pause_at_plan() {
     let old_ref = state_str(&tf, a, "id").unwrap();
     let tenant = state_str(&tf, a, "database_url").unwrap();
     common::try_query(&tenant, DATA).unwrap();
+    // A schema Supabase manages in every project is left out of the archive.
+    common::try_query(
+        &tenant,
+        "CREATE SCHEMA auth; CREATE TABLE auth.users (id int); INSERT INTO auth.users VALUES (1)",
+    )
+    .unwrap();
     let before = common::try_query(&tenant, ROWS).unwrap();
 
     // Pause on a paid organization: refused at plan, recommending backup; nothing changes.
@@ -338,6 +344,19 @@ fn supabase_paid_organization_archives_by_backup_and_refuses_pause_at_plan() {
     assert_eq!(state_str(&tf, a, "status").as_deref(), Some("archived"));
     let uri = state_str(&tf, a, "backup_uri").unwrap();
     assert!(file_of(&uri).exists());
+    let manifest = uri.replace(".dump", ".manifest.json");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(file_of(&manifest)).unwrap()).unwrap();
+    let schemas: Vec<&str> = manifest["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["schema"].as_str().unwrap())
+        .collect();
+    assert!(
+        schemas.contains(&"public") && !schemas.contains(&"auth"),
+        "{manifest}"
+    );
     tf.assert_plan_empty();
 
     // Restore: a new project, the same rows.

@@ -167,6 +167,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         }
     }
 
+    /// Schemas the platform manages in every database it creates (Supabase: `auth`, `storage`, ...):
+    /// an archive leaves them out, as a new database has them again.
+    fn platform_schemas(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Why pausing would be refused, read once per provider process (Supabase: the organization
     /// is on a paid plan, returned as the plan's name); `None` when pausing works.
     async fn pause_refused(&self) -> Result<Option<String>, BackendError> {

@@ -311,6 +311,27 @@ impl Backend for SupabaseBackend {
         self.read_full(id).await
     }
 
+    fn platform_schemas(&self) -> &'static [&'static str] {
+        &[
+            "auth",
+            "storage",
+            "realtime",
+            "_realtime",
+            "extensions",
+            "graphql",
+            "graphql_public",
+            "pgbouncer",
+            "pgsodium",
+            "pgsodium_masks",
+            "vault",
+            "net",
+            "cron",
+            "supabase_functions",
+            "_analytics",
+            "supabase_realtime",
+        ]
+    }
+
     async fn pause_refused(&self) -> Result<Option<String>, BackendError> {
         self.paid_plan
             .get_or_try_init(|| async {

@@ -169,6 +169,7 @@ impl OrchestraDatabase {
                 &self.shared.tls(),
                 &new.tenant,
                 planned.backup_retention_days.0,
+                backend.platform_schemas(),
             )
             .await
         {
