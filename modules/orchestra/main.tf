@@ -25,6 +25,9 @@ resource "stagesub_orchestra_database" "this" {
   region         = var.region
   archived       = var.archived
 
+  archive_mode          = var.archive_mode
+  backup_retention_days = var.backup_retention_days
+
   migrations_dir      = local.migrations_dir
   seed_sql            = local.seed_sql
   deletion_protection = var.deletion_protection

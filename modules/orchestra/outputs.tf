@@ -64,3 +64,8 @@ output "stripe_subscription_id" {
   description = "Stripe subscription of this orchestra (as passed in)."
   value       = var.stripe_subscription_id
 }
+
+output "backup_uri" {
+  description = "The last archive's backup (archive_mode = \"backup\"); null before the first archive."
+  value       = stagesub_orchestra_database.this.backup_uri
+}

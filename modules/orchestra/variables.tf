@@ -99,9 +99,26 @@ variable "region" {
 }
 
 variable "archived" {
-  description = "true pauses the orchestra's database (data is kept, connections are blocked); false restores it. Null means false."
+  description = "true archives the orchestra as archive_mode says (data is kept); false restores it. Null means false."
   type        = bool
   default     = false
+}
+
+variable "archive_mode" {
+  description = "How archived = true archives: \"backup\" (a verified pg_dump in the provider's backup_url, then the database is deleted; works on paid Supabase organizations) or \"pause\" (pause the project / block connections; free Supabase organizations and the postgres backend only)."
+  type        = string
+  default     = "backup"
+
+  validation {
+    condition     = contains(["backup", "pause"], var.archive_mode)
+    error_message = "The archive_mode must be \"backup\" or \"pause\"."
+  }
+}
+
+variable "backup_retention_days" {
+  description = "Days this orchestra's backups are kept at least; the provider never deletes a younger one (the object store's lifecycle rule expires older ones)."
+  type        = number
+  default     = 365
 }
 
 variable "stripe_customer_id" {

@@ -28,7 +28,9 @@ pub fn schema() -> Schema {
         .attribute(Attribute::bool("refresh_migrations").optional().description("Read each database's migration history on refresh, so out-of-band changes show as drift (one query per database). Env `STAGESUB_REFRESH_MIGRATIONS`. Default `true`; turn off for very large fleets."))
         .attribute(Attribute::string("directory_url").optional().sensitive().description("Postgres holding the tenant directory (schema `stagesub_directory`, created and upgraded by the provider) that the app reads to route a subdomain to its database; needs `directory_keys`. Env `STAGESUB_DIRECTORY_URL`. Unset: no directory is kept."))
         .attribute(Attribute::string("directory_keys").optional().sensitive().description("Comma-separated base64 32-byte AES-256-GCM keys sealing each tenant's connection secret in the directory; the first encrypts, all decrypt (rotation: put the new key first, apply, then drop the old one). Env `STAGESUB_DIRECTORY_KEYS`."))
-        .attribute(Attribute::string("directory_reader_role").optional().description("Existing role granted EXECUTE on `stagesub_directory.lookup(subdomain)` (and nothing else): the app's role. Env `STAGESUB_DIRECTORY_READER_ROLE`."));
+        .attribute(Attribute::string("directory_reader_role").optional().description("Existing role granted EXECUTE on `stagesub_directory.lookup(subdomain)` (and nothing else): the app's role. Env `STAGESUB_DIRECTORY_READER_ROLE`."))
+        .attribute(Attribute::string("backup_url").optional().description("Where archives by backup (`archive_mode = \"backup\"`, the default) go: `s3://bucket/prefix` (AWS S3 or any S3-compatible store; credentials from the standard AWS environment variables and profile chain) or `file:///path` (a folder). Each orchestra's backups are `<prefix>/<subdomain>/<timestamp>.dump` with a `.manifest.json` beside it. Env `STAGESUB_BACKUP_URL`. Needed only when an orchestra is archived by backup or restored from one."))
+        .attribute(Attribute::string("backup_endpoint").optional().description("Endpoint URL of an S3-compatible store (MinIO, Ceph, R2, ...) for an `s3://` backup_url, e.g. `https://s3.eu-central-1.example.com`. Env `STAGESUB_BACKUP_ENDPOINT`. Unset: AWS S3."));
     Schema { version: 0, block }
 }
 
@@ -45,6 +47,7 @@ struct Configured {
     tls: TlsOptions,
     refresh_migrations: bool,
     directory: Option<Arc<Directory>>,
+    backup: Option<Arc<crate::archive::BackupSettings>>,
 }
 
 fn setting(config: &Value, attr: &str, env: &str) -> Option<String> {
@@ -86,6 +89,11 @@ impl Shared {
         self.configured.get().and_then(|c| c.directory.clone())
     }
 
+    /// Where backups go (`backup_url`), when set.
+    pub fn backup(&self) -> Option<Arc<crate::archive::BackupSettings>> {
+        self.configured.get().and_then(|c| c.backup.clone())
+    }
+
     /// Reads the configuration (attributes, then environment) and builds the backend.
     pub fn configure(&self, config: &Value) -> Diagnostics {
         let mut d = Diagnostics::default();
@@ -120,6 +128,16 @@ impl Shared {
             .unwrap_or_else(|| DEFAULT_REGION.into());
         let directory = match directory(config) {
             Ok(directory) => directory,
+            Err(e) => {
+                d.push(e);
+                return d;
+            }
+        };
+        let backup = match crate::archive::BackupSettings::from_config(
+            setting(config, "backup_url", "STAGESUB_BACKUP_URL"),
+            setting(config, "backup_endpoint", "STAGESUB_BACKUP_ENDPOINT"),
+        ) {
+            Ok(backup) => backup.map(Arc::new),
             Err(e) => {
                 d.push(e);
                 return d;
@@ -183,6 +201,7 @@ impl Shared {
             tls,
             refresh_migrations,
             directory,
+            backup,
         });
         d
     }
@@ -260,6 +279,39 @@ mod tests {
         assert!(!shared.configure(&config).has_errors());
         let printed = format!("{shared:?}");
         assert!(!printed.contains("0123456789abcdef"), "{printed}");
+    }
+
+    #[test]
+    fn a_backup_url_must_be_s3_or_file_and_an_endpoint_needs_one() {
+        let cases: [(&[(&str, &str)], &str); 3] = [
+            (
+                &[("backup_endpoint", "http://127.0.0.1:9000")],
+                "STAGESUB_BACKUP_URL",
+            ),
+            (&[("backup_url", "ftp://backups.example.org/x")], "s3://"),
+            (
+                &[
+                    ("backup_url", "file:///tmp/stagesub-unit-backups"),
+                    ("backup_endpoint", "http://127.0.0.1:9000"),
+                ],
+                "only applies to s3://",
+            ),
+        ];
+        for (attrs, needle) in cases {
+            let d = Shared::default().configure(&postgres_config(attrs));
+            let printed = format!("{d:?}");
+            assert!(
+                d.has_errors() && printed.contains(needle),
+                "{needle}: {printed}"
+            );
+        }
+        let shared = Shared::default();
+        let config = postgres_config(&[("backup_url", "s3://orchestra-backups/stagesub")]);
+        assert!(!shared.configure(&config).has_errors());
+        assert_eq!(
+            shared.backup().map(|b| b.url()).as_deref(),
+            Some("s3://orchestra-backups/stagesub")
+        );
     }
 
     fn postgres_config(directory: &[(&str, &str)]) -> Value {

@@ -5,11 +5,14 @@
 //!   [`backend::postgres`] (a server the operator owns).
 //! - [`orchestra`]: resource and data source `stagesub_orchestra_database`, with its typed model.
 //! - [`directory`]: the tenant directory the app reads (crate `stagesub-directory`), kept row by row.
+//! - [`archive`]: verified backups (crate `stagesub-backup`) in the store `backup_url` names, for
+//!   `archive_mode = "backup"` and the data source `stagesub_orchestra_backups`.
 //! - [`tenant_db`]: migrations, seed and history inside a tenant database (via `stagesub-migrate`).
 //! - [`Secret`]: tokens, passwords and URLs with credentials, never printed.
 //!
 //! The protocol work is done by `stagesub-plugin`; this crate is resource logic only.
 
+pub mod archive;
 pub mod backend;
 pub mod config;
 pub mod directory;
@@ -48,8 +51,13 @@ impl Provider for StagesubProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![Arc::new(
-            orchestra::data_source::OrchestraDatabaseData::new(self.shared.clone()),
-        )]
+        vec![
+            Arc::new(orchestra::data_source::OrchestraDatabaseData::new(
+                self.shared.clone(),
+            )),
+            Arc::new(orchestra::backups_data::OrchestraBackupsData::new(
+                self.shared.clone(),
+            )),
+        ]
     }
 }

@@ -8,7 +8,8 @@
 //! - Typed calls: projects (create, get, list, find by name, delete, pause, restore) and their
 //!   settings (health, pooler, database password, SSL enforcement, network restrictions) and
 //!   temporary login roles ([`Client::create_login_role`]), the compute size through the billing
-//!   add-ons ([`Client::project_addons`], [`Client::set_compute_size`]), with
+//!   add-ons ([`Client::project_addons`], [`Client::set_compute_size`]), the organization and its
+//!   plan ([`Client::get_organization`]), with
 //!   bodies following the Management API's OpenAPI description.
 //! - [`ProjectCache`]: the organization's project list loaded once, so refreshing many tenants
 //!   costs a handful of list calls.
@@ -40,6 +41,7 @@ mod client;
 mod config;
 mod error;
 mod login_role;
+mod organization;
 mod project;
 mod project_settings;
 mod projects;
@@ -62,6 +64,7 @@ pub use client::Client;
 pub use config::{ClientConfig, DEFAULT_API_URL, RateLimit, RetryPolicy};
 pub use error::{Error, Result, TransportKind};
 pub use login_role::{CreateRoleBody, LoginRole};
+pub use organization::Organization;
 pub use project::{
     CreateProjectBody, DeletedProject, OrganizationProject, OrganizationProjectDatabase,
     OrganizationProjectsPage, Pagination, Project, ProjectDatabase, ProjectSummary,

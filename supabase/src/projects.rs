@@ -221,7 +221,7 @@ pub(crate) fn check_ref(project_ref: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_slug(slug: &str) -> Result<()> {
+pub(crate) fn check_slug(slug: &str) -> Result<()> {
     if slug.is_empty()
         || !slug
             .bytes()

@@ -259,7 +259,14 @@ fn supabase_backend_seals_pooler_url_and_anon_key() {
         .strip_suffix('}')
         .unwrap()
         .to_string()
-        + &format!("  directory_reader_role = {}\n}}\n", hcl_string(&role));
+        + &format!(
+            "  directory_reader_role = {}\n  backup_url = {}\n}}\n",
+            hcl_string(&role),
+            hcl_string(&format!(
+                "file://{}",
+                tf.workdir().join("backups").display()
+            ))
+        );
     let extra = "  deletion_protection = false\n";
     tf.write_file(
         "main.tf",
@@ -288,7 +295,8 @@ fn supabase_backend_seals_pooler_url_and_anon_key() {
         vec![vec![Some("t".to_string()), Some("f".to_string())]]
     );
 
-    // Archive and restore follow.
+    // Archive (by backup) and restore follow: the row says `archived` from the start of the archive,
+    // `restoring` while the project is created again and the backup restored, then `ready`.
     tf.write_file(
         "main.tf",
         format!(
@@ -297,7 +305,12 @@ fn supabase_backend_seals_pooler_url_and_anon_key() {
         ),
     );
     tf.apply_ok();
-    assert_eq!(current(dir.url(), KEY_1, &sub).0.status, Status::Archived);
+    // Archived by backup (the default): the project is gone, so the row keeps no secret.
+    assert!(matches!(
+        read_row(dir.url(), KEY_1, &sub),
+        ReadOutcome::Current(r, None) if r.status == Status::Archived
+    ));
+    assert_eq!(state_str(tf, a, "status").as_deref(), Some("archived"));
     // Restore: `restoring` while the project comes back (slowed to 3 s here), then `ready`.
     standin.set(FaultsPatch {
         healthy_after_ms: Some(3000),

@@ -28,7 +28,7 @@ fn config(t: &Tenants, a_name: &str, archived: bool, protection: bool) -> String
     let mut a_extra = profile_seed_attr();
     a_extra.push_str("  contact_email = \"conductor@example.org\"\n  plan = \"pro\"\n");
     if archived {
-        a_extra.push_str("  archived = true\n");
+        a_extra.push_str("  archived = true\n  archive_mode = \"pause\"\n");
     }
     format!(
         "{}\n{}\n{}\n{}",
@@ -124,7 +124,7 @@ fn lifecycle(tf: &Terraform) {
     );
     tf.assert_plan_empty();
 
-    // archived = true blocks connections (data kept); false restores them.
+    // archived = true with archive_mode = "pause" blocks connections (data kept); false restores them.
     let url = state_str(tf, a, "database_url").expect("database_url");
     tf.write_file("main.tf", config(&t, "Berliner Ensemble 2", true, true));
     tf.apply_ok();

@@ -20,6 +20,11 @@ const RESOURCE_ATTRIBUTES: &[&str] = &[
     "migrations_dir",
     "seed_sql",
     "archived",
+    "archive_mode",
+    "backup_retention_days",
+    "backup_uri",
+    "backup_sha256",
+    "archived_at",
     "deletion_protection",
     "enforce_ssl",
     "allowed_cidrs",
@@ -47,6 +52,8 @@ const PROVIDER_ATTRIBUTES: &[&str] = &[
     "postgres_url",
     "default_region",
     "database_ca_cert",
+    "backup_url",
+    "backup_endpoint",
 ];
 
 fn terraform(tf: Terraform) -> Terraform {

@@ -34,7 +34,7 @@ fn config(standin: &Standin, t: &Tenants, k: &Knobs<'_>) -> String {
     a.push_str("  region = \"eu-central-1\"\n");
     a.push_str(protection);
     if k.a_archived {
-        a.push_str("  archived = true\n");
+        a.push_str("  archived = true\n  archive_mode = \"pause\"\n");
     }
     // b may be replaced (region): replacing destroys, so its protection is off.
     let b = format!(
@@ -208,7 +208,8 @@ fn lifecycle_against_the_standin() {
     );
     tf.assert_plan_empty();
 
-    // archived = true pauses the project (INACTIVE); false restores it (ACTIVE_HEALTHY), data kept.
+    // archived = true with archive_mode = "pause" pauses the project (INACTIVE); false restores it
+    // (ACTIVE_HEALTHY), data kept.
     let a_ref = state_str(&tf, a, "id").unwrap();
     k.a_archived = true;
     tf.write_file("main.tf", config(&standin, &t, &k));

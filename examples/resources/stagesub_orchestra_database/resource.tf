@@ -22,6 +22,13 @@ resource "stagesub_orchestra_database" "bach_collegium" {
 
   allowed_cidrs = ["203.0.113.0/24"]
 
+  # archived = true keeps the data in a verified backup in the provider's
+  # backup_url, then deletes the project; archived = false restores it.
+  # ("pause" pauses instead: free Supabase organizations only.)
+  archived              = false
+  archive_mode          = "backup"
+  backup_retention_days = 730
+
   timeouts {
     create = "20m"
   }

@@ -166,6 +166,35 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         Ok(None)
     }
 
+    /// The id a tenant's database has or would have (the Postgres database name, or the Supabase
+    /// project name where the ref is not known, e.g. for an orchestra held in a backup).
+    fn name_for(&self, subdomain: &str) -> String {
+        match self.kind() {
+            "postgres" => postgres::database_name(subdomain),
+            _ => supabase::project_name(subdomain),
+        }
+    }
+
+    /// Schemas the platform manages in every database it creates (Supabase: `auth`, `storage`, ...):
+    /// an archive leaves them out, as a new database has them again.
+    fn platform_schemas(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Why pausing would be refused, read once per provider process (Supabase: the organization
+    /// is on a paid plan, returned as the plan's name); `None` when pausing works.
+    async fn pause_refused(&self) -> Result<Option<String>, BackendError> {
+        Ok(None)
+    }
+
+    /// Keeps the tenant's own logins out (`true`) or lets them in again (`false`) while an
+    /// archive by backup dumps the database, so nothing is written after the dump's snapshot.
+    /// Where the backend cannot (Supabase: the app logs in as the same user as the provider),
+    /// the tenant directory's `archived` row is what stops the app.
+    async fn fence(&self, _id: &str, _fenced: bool) -> Result<(), BackendError> {
+        Ok(())
+    }
+
     /// Where migrations and seed run.
     fn session_target(
         &self,

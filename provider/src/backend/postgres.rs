@@ -337,6 +337,15 @@ impl Backend for PostgresBackend {
         })
     }
 
+    async fn fence(&self, id: &str, fenced: bool) -> Result<(), BackendError> {
+        if fenced {
+            self.exec_format("ALTER ROLE %I NOLOGIN", &[id]).await?;
+            self.terminate(id).await
+        } else {
+            self.exec_format("ALTER ROLE %I LOGIN", &[id]).await
+        }
+    }
+
     fn session_target(
         &self,
         db: &Database,

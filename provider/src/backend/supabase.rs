@@ -37,6 +37,8 @@ pub struct SupabaseBackend {
     client: Client,
     organization: String,
     cache: ProjectCache,
+    /// The organization's plan when it is paid, read once per provider process.
+    paid_plan: tokio::sync::OnceCell<Option<String>>,
 }
 
 fn api(summary: &str, e: ApiError) -> BackendError {
@@ -53,6 +55,7 @@ impl SupabaseBackend {
             client,
             organization,
             cache,
+            paid_plan: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -345,6 +348,41 @@ impl Backend for SupabaseBackend {
 
     async fn compute_size(&self, id: &str) -> Result<Option<String>, BackendError> {
         self.read_compute_size(id).await
+    }
+
+    fn platform_schemas(&self) -> &'static [&'static str] {
+        &[
+            "auth",
+            "storage",
+            "realtime",
+            "_realtime",
+            "extensions",
+            "graphql",
+            "graphql_public",
+            "pgbouncer",
+            "pgsodium",
+            "pgsodium_masks",
+            "vault",
+            "net",
+            "cron",
+            "supabase_functions",
+            "_analytics",
+            "supabase_realtime",
+        ]
+    }
+
+    async fn pause_refused(&self) -> Result<Option<String>, BackendError> {
+        self.paid_plan
+            .get_or_try_init(|| async {
+                let org = self
+                    .client
+                    .get_organization(&self.organization)
+                    .await
+                    .map_err(|e| api("Cannot read the Supabase organization's plan", e))?;
+                Ok(org.is_paid().then(|| org.plan.unwrap_or_default()))
+            })
+            .await
+            .cloned()
     }
 
     async fn anon_key(&self, id: &str) -> Result<Option<Secret>, BackendError> {

@@ -88,9 +88,10 @@ impl OrchestraDatabase {
         };
         state.directory_status = Some("stale".into());
         state.directory_generation = None;
+        // Held in a backup there is no project to ask (and the row keeps no secret).
         let anon_key = match &state.id {
-            Some(id) => backend.anon_key(id).await?,
-            None => None,
+            Some(id) if !state.held_in_backup() => backend.anon_key(id).await?,
+            _ => None,
         };
         let status = settled_status(state);
         let generation = directory

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use stagesub_plugin::{AttributePath, Context, Diagnostic, Diagnostics, Outcome};
 
-use super::model::{OrchestraModel, attr};
-use super::{OrchestraDatabase, diag, plan};
+use super::model::{ArchiveMode, OrchestraModel, attr};
+use super::{OrchestraDatabase, archive_plan, diag, plan};
 use stagesub_tenant::Tenant;
 
 use crate::Secret;
@@ -62,6 +62,9 @@ impl OrchestraDatabase {
             Ok(b) => b,
             Err(e) => return Outcome::failed(None, diag(e)),
         };
+        if planned.archived && planned.archive_mode == ArchiveMode::Backup {
+            return self.create_held(ctx, &*backend, planned).await;
+        }
         let spec = self.spec(&planned);
         let deadline = Instant::now() + planned.timeout("create", CREATE_TIMEOUT);
         match backend.find(&spec.tenant.subdomain).await {
@@ -152,6 +155,11 @@ impl OrchestraDatabase {
             Ok(b) => b,
             Err(e) => return Outcome::failed(None, diag(e)),
         };
+        if let Some(t) = archive_plan::transition(prior, &planned) {
+            return self
+                .apply_archive(ctx, &*backend, t, prior, planned, config)
+                .await;
+        }
         let id = prior.id.clone().unwrap_or_default();
         let (old, new) = (self.spec(prior), self.spec(&planned));
         let deadline = Instant::now() + planned.timeout("update", UPDATE_TIMEOUT);
@@ -285,7 +293,10 @@ impl OrchestraDatabase {
         if let Err(e) = self.directory_reachable().await {
             return diag(e);
         }
-        if let Err(e) = backend.delete(ctx, id, deadline).await {
+        // Held in a backup: there is no database; the backups stay (retention).
+        if !prior.held_in_backup()
+            && let Err(e) = backend.delete(ctx, id, deadline).await
+        {
             return diag(e);
         }
         match self

@@ -6,11 +6,17 @@
 //! - `plan`: configuration checks, plan refinements (pending migrations, stable connection
 //!   details), warnings about edited or deleted applied migrations, deletion protection.
 //! - `lifecycle`: create, update (as named steps), delete.
+//! - `archive_plan`, `archive`: archiving by backup (verified dump, then delete) and restoring from
+//!   it: what the plan shows and checks, and the apply's steps.
 //! - `state`: refresh (drift, migration history) and the note it leaves for the plan.
 //! - `import`: `terraform import`.
 //! - `directory_row`: the resource's row in the tenant directory, written and checked.
 //! - [`data_source`]: the data source that looks a database up by subdomain or id.
+//! - [`backups_data`]: the data source `stagesub_orchestra_backups` listing a tenant's backups.
 
+mod archive;
+mod archive_plan;
+pub mod backups_data;
 pub mod data_source;
 mod directory_row;
 mod import;
@@ -74,6 +80,7 @@ impl Resource for OrchestraDatabase {
         if let Ok(backend) = self.shared.backend() {
             d.extend(plan::size_without_effect(plan, backend.kind()));
         }
+        d.extend(self.plan_archive(plan).await);
         d
     }
 

@@ -27,6 +27,11 @@ pub(crate) mod attr {
     pub(crate) const MIGRATIONS_DIR: &str = "migrations_dir";
     pub(crate) const SEED_SQL: &str = "seed_sql";
     pub(crate) const ARCHIVED: &str = "archived";
+    pub(crate) const ARCHIVE_MODE: &str = "archive_mode";
+    pub(crate) const BACKUP_RETENTION_DAYS: &str = "backup_retention_days";
+    pub(crate) const BACKUP_URI: &str = "backup_uri";
+    pub(crate) const BACKUP_SHA256: &str = "backup_sha256";
+    pub(crate) const ARCHIVED_AT: &str = "archived_at";
     pub(crate) const DELETION_PROTECTION: &str = "deletion_protection";
     pub(crate) const ENFORCE_SSL: &str = "enforce_ssl";
     pub(crate) const ALLOWED_CIDRS: &str = "allowed_cidrs";
@@ -62,6 +67,67 @@ pub struct Connection {
     pub user: Option<String>,
 }
 
+/// How `archived = true` archives: `backup` (verified dump, then delete) or `pause`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ArchiveMode {
+    /// A verified `pg_dump` in `backup_url`, then the project / database is deleted.
+    #[default]
+    Backup,
+    /// The Supabase project is paused / the Postgres database refuses connections.
+    Pause,
+}
+
+impl ArchiveMode {
+    /// The attribute's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArchiveMode::Backup => "backup",
+            ArchiveMode::Pause => "pause",
+        }
+    }
+
+    /// Reads the attribute (`None`: unknown or null, the default applies).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "backup" => Some(ArchiveMode::Backup),
+            "pause" => Some(ArchiveMode::Pause),
+            _ => None,
+        }
+    }
+}
+
+/// The `status` of an orchestra held in a backup (its database deleted); backend statuses are
+/// upper case (`ACTIVE_HEALTHY`, `ARCHIVED`, ...).
+pub const STATUS_ARCHIVED: &str = "archived";
+/// The `status` after a restore that failed: the new database is recorded, the backup kept, and
+/// the next apply replaces the database and restores again.
+pub const STATUS_RESTORE_FAILED: &str = "restore_failed";
+
+/// The last archive's backup, as state keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BackupRef {
+    /// `backup_uri`: where the dump is (`s3://...` or `file://...`).
+    pub uri: Option<String>,
+    /// `backup_sha256`: the dump's SHA-256, hex.
+    pub sha256: Option<String>,
+    /// `archived_at`: when the archive was made (RFC 3339).
+    pub archived_at: Option<String>,
+}
+
+/// `backup_retention_days` when unset.
+pub const DEFAULT_RETENTION_DAYS: i64 = 365;
+
+/// Days an orchestra's backups are kept at least; [`DEFAULT_RETENTION_DAYS`] by default (also for
+/// a model built with `..Default::default()`, e.g. on import).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionDays(pub i64);
+
+impl Default for RetentionDays {
+    fn default() -> Self {
+        RetentionDays(DEFAULT_RETENTION_DAYS)
+    }
+}
+
 /// Every attribute of the resource (configuration, plan or state).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrchestraModel {
@@ -83,6 +149,12 @@ pub struct OrchestraModel {
     pub seed_sql: Option<String>,
     /// `archived` (default false).
     pub archived: bool,
+    /// `archive_mode`: `backup` (default) or `pause`.
+    pub archive_mode: ArchiveMode,
+    /// `backup_retention_days` (default 365).
+    pub backup_retention_days: RetentionDays,
+    /// `backup_uri`, `backup_sha256`, `archived_at`: the last archive's backup.
+    pub backup: BackupRef,
     /// `deletion_protection` (default true).
     pub deletion_protection: bool,
     /// `enforce_ssl` (default true).
@@ -153,6 +225,20 @@ impl OrchestraModel {
             migrations_dir: string(v, attr::MIGRATIONS_DIR),
             seed_sql: string(v, attr::SEED_SQL),
             archived: v.attr(attr::ARCHIVED).as_bool().unwrap_or(false),
+            archive_mode: v
+                .str_attr(attr::ARCHIVE_MODE)
+                .and_then(ArchiveMode::parse)
+                .unwrap_or_default(),
+            backup_retention_days: RetentionDays(
+                v.attr(attr::BACKUP_RETENTION_DAYS)
+                    .as_i64()
+                    .unwrap_or(DEFAULT_RETENTION_DAYS),
+            ),
+            backup: BackupRef {
+                uri: string(v, attr::BACKUP_URI),
+                sha256: string(v, attr::BACKUP_SHA256),
+                archived_at: string(v, attr::ARCHIVED_AT),
+            },
             deletion_protection: v.attr(attr::DELETION_PROTECTION).as_bool().unwrap_or(true),
             enforce_ssl: v.attr(attr::ENFORCE_SSL).as_bool().unwrap_or(true),
             allowed_cidrs: strings(v, attr::ALLOWED_CIDRS),
@@ -184,7 +270,7 @@ impl OrchestraModel {
     /// The state value: every attribute of the schema, none unknown.
     pub fn to_value(&self) -> Value {
         let list = |l: &Option<Vec<String>>| l.clone().map_or(Value::Null, Value::string_list);
-        let pairs: [(&str, Value); 29] = [
+        let pairs: [(&str, Value); 34] = [
             (attr::SUBDOMAIN, self.subdomain.clone().into()),
             (attr::ORCHESTRA_NAME, self.orchestra_name.clone().into()),
             (attr::CONTACT_EMAIL, self.contact_email.clone().into()),
@@ -194,6 +280,14 @@ impl OrchestraModel {
             (attr::MIGRATIONS_DIR, self.migrations_dir.clone().into()),
             (attr::SEED_SQL, self.seed_sql.clone().into()),
             (attr::ARCHIVED, self.archived.into()),
+            (attr::ARCHIVE_MODE, self.archive_mode.as_str().into()),
+            (
+                attr::BACKUP_RETENTION_DAYS,
+                self.backup_retention_days.0.into(),
+            ),
+            (attr::BACKUP_URI, self.backup.uri.clone().into()),
+            (attr::BACKUP_SHA256, self.backup.sha256.clone().into()),
+            (attr::ARCHIVED_AT, self.backup.archived_at.clone().into()),
             (attr::DELETION_PROTECTION, self.deletion_protection.into()),
             (attr::ENFORCE_SSL, self.enforce_ssl.into()),
             (attr::ALLOWED_CIDRS, list(&self.allowed_cidrs)),
@@ -229,6 +323,11 @@ impl OrchestraModel {
                 .map(|(k, v)| (k.to_string(), v))
                 .collect::<BTreeMap<_, _>>(),
         )
+    }
+
+    /// Whether the orchestra is held in a backup: archived by `backup`, its database deleted.
+    pub fn held_in_backup(&self) -> bool {
+        self.archived && self.status.as_deref() == Some(STATUS_ARCHIVED)
     }
 
     /// The tenant, its region resolved to `default_region` when none is set.
@@ -355,7 +454,7 @@ mod tests {
     fn round_trips_a_state() {
         let v = state();
         assert_eq!(OrchestraModel::from_value(&v).to_value(), v);
-        assert_eq!(v.as_object().map(BTreeMap::len), Some(29));
+        assert_eq!(v.as_object().map(BTreeMap::len), Some(34));
         assert_eq!(
             v.str_attr(attr::POOLER_URL),
             Some(
@@ -379,6 +478,20 @@ mod tests {
         let mut sorted = names.clone();
         sorted.sort_unstable();
         assert_eq!(keys, sorted);
+    }
+
+    #[test]
+    fn archive_settings_default_to_backup_kept_a_year() {
+        let v = OrchestraModel::default().to_value();
+        assert_eq!(v.str_attr(attr::ARCHIVE_MODE), Some("backup"));
+        assert_eq!(v.attr(attr::BACKUP_RETENTION_DAYS).as_i64(), Some(365));
+        let mut v = state();
+        v.set_attr(attr::ARCHIVE_MODE, "pause");
+        v.set_attr(attr::STATUS, STATUS_ARCHIVED);
+        v.set_attr(attr::ARCHIVED, true);
+        let m = OrchestraModel::from_value(&v);
+        assert_eq!(m.archive_mode, ArchiveMode::Pause);
+        assert!(m.held_in_backup());
     }
 
     #[test]

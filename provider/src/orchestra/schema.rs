@@ -30,7 +30,7 @@ fn compute_size_rule(v: &Value) -> Result<(), String> {
 /// resource keeps them from state when unknown (except `status`).
 pub(super) fn shared_computed() -> [Attribute; 6] {
     [
-        Attribute::string("status").computed().description("Backend status: Supabase project status (`ACTIVE_HEALTHY`, `INACTIVE`, ...) or `ACTIVE` / `ARCHIVED`."),
+        Attribute::string("status").computed().description("Backend status: Supabase project status (`ACTIVE_HEALTHY`, `INACTIVE`, ...) or `ACTIVE` / `ARCHIVED`; `archived` while the orchestra is held in a backup (its database deleted), `restore_failed` after a failed restore (the next apply replaces the new database and restores again)."),
         Attribute::string("created_at").computed().description("When the database was created (RFC 3339)."),
         Attribute::number("database_port").computed().description("Port for session-mode connections."),
         Attribute::string("database_name").computed().description("Database name."),
@@ -57,7 +57,16 @@ pub fn schema() -> Schema {
         .attribute(Attribute::string("seed_sql").optional()
             .description("Idempotent SQL run after migrations, in one transaction, on create and whenever it or the tenant values change. Read tenant values with `current_setting('stagesub.subdomain')`, `stagesub.orchestra_name`, `stagesub.contact_email`, `stagesub.plan`: they are bound as parameters, never spliced into the text."))
         .attribute(Attribute::bool("archived").default(false)
-            .description("`true` pauses the Supabase project or blocks connections to the Postgres database (open sessions are ended); data is kept. `false` restores it."))
+            .description("`true` archives the orchestra as `archive_mode` says; its data is kept. `false` restores it: with `backup`, a new project / database (same naming rules, the region unless changed) gets the backup restored, checked against the backup's manifest, then pending migrations and the seed run as usual."))
+        .attribute(Attribute::string("archive_mode").default("backup")
+            .validate(|v| match v.as_str() { Some("backup" | "pause") | None => Ok(()), Some(o) => Err(format!("archive_mode must be \"backup\" or \"pause\", not {o:?}")) })
+            .description("How `archived = true` archives. `backup` (default): a `pg_dump` streamed to the provider's `backup_url` (`STAGESUB_BACKUP_URL`) with a manifest beside it, read back and verified (checksum, `pg_restore --list`), and only then the Supabase project is deleted / the Postgres database and role dropped; the tenant costs nothing while archived. `pause`: the Supabase project is paused / the Postgres database refuses connections; Supabase refuses to pause projects of organizations on a paid plan, so `pause` fails at plan there."))
+        .attribute(Attribute::number("backup_retention_days").default(365i64)
+            .validate(|v| match v.as_i64() { Some(n) if !(1..=36500).contains(&n) => Err(format!("backup_retention_days must be from 1 to 36500, not {n}")), _ => Ok(()) })
+            .description("Days this orchestra's backups are kept: the provider never deletes a backup younger than this (the object store's lifecycle rule expires older ones: see the README). Recorded in each backup's manifest. Default 365."))
+        .attribute(Attribute::string("backup_uri").computed().use_state_for_unknown().description("The last archive's backup (`archive_mode = \"backup\"`): `<backup_url>/<subdomain>/<timestamp>.dump`, with `<timestamp>.manifest.json` beside it. Kept after a restore."))
+        .attribute(Attribute::string("backup_sha256").computed().use_state_for_unknown().description("SHA-256 (hex) of the last archive's dump, verified by reading it back before the database was deleted."))
+        .attribute(Attribute::string("archived_at").computed().use_state_for_unknown().description("When the last archive by backup was made (RFC 3339)."))
         .attribute(Attribute::bool("deletion_protection").default(true)
             .description("While `true`, destroying the database fails with an error. Set it to `false` and apply before destroying."))
         .attribute(Attribute::bool("enforce_ssl").default(true).description("Supabase only: the database accepts only SSL connections."))

@@ -6,7 +6,7 @@ use stagesub_plugin::{AttributePath, Diagnostic, Diagnostics, Outcome};
 
 use super::OrchestraDatabase;
 use super::diag;
-use super::model::{OrchestraModel, attr};
+use super::model::{OrchestraModel, STATUS_ARCHIVED, STATUS_RESTORE_FAILED, attr};
 use crate::Secret;
 use crate::backend::Database;
 use crate::tenant_db::{self, History};
@@ -130,8 +130,26 @@ impl OrchestraDatabase {
         let Some(id) = &state.id else {
             return Outcome::ok(state.to_value());
         };
+        if state.held_in_backup() {
+            // No database to read: the orchestra is its backup.
+            let mut new = state.clone();
+            if let Err(e) = self.directory_check(&*backend, &mut new).await {
+                return failed(diag(e));
+            }
+            return Outcome::ok(new.to_value());
+        }
+        let restore_failed = state.status.as_deref() == Some(STATUS_RESTORE_FAILED);
         let db = match backend.read(id).await {
             Ok(Some(db)) => db,
+            // The database of a failed restore is gone: held in the backup again.
+            Ok(None) if restore_failed => {
+                let mut new = state.clone();
+                new.archived = true;
+                new.status = Some(STATUS_ARCHIVED.into());
+                new.database_url = None;
+                new.pooler_url = None;
+                return Outcome::ok(new.to_value());
+            }
             Ok(None) => return Outcome::default(),
             Err(e) => return failed(diag(e)),
         };
@@ -145,6 +163,11 @@ impl OrchestraDatabase {
                 Ok(None) => {}
                 Err(e) => return failed(diag(e)),
             }
+        }
+        if restore_failed {
+            // Kept until an apply restores again (or gives up): the data is not all there.
+            new.status = Some(STATUS_RESTORE_FAILED.into());
+            return Outcome::ok(new.to_value());
         }
         let mut private = private.to_vec();
         let nothing_to_compare = state.migrations_dir.is_none()
