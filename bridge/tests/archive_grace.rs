@@ -54,7 +54,7 @@ fn status(id: &str, at: i64, sub: &str, customer: &str, status: &str) -> Value {
 fn archived(b: &Bridge, subdomain: &str) -> bool {
     let text = b
         .remote
-        .file("main", &format!("tenants/{subdomain}.tf"))
+        .file("main", &format!("tenants/{subdomain}/main.tf"))
         .expect("tenant file");
     let (_, attrs) = read_tenant_file(&text);
     attrs["archived"] == hcl::Value::Bool(true)
@@ -62,7 +62,7 @@ fn archived(b: &Bridge, subdomain: &str) -> bool {
 
 fn commits(b: &Bridge, subdomain: &str) -> usize {
     b.remote
-        .commits_touching("main", &format!("tenants/{subdomain}.tf"))
+        .commits_touching("main", &format!("tenants/{subdomain}/main.tf"))
         .len()
 }
 
@@ -314,7 +314,7 @@ async fn a_renewal_or_a_new_checkout_of_the_owner_cancels_the_archive() {
     after_deadline(&b).await;
     assert_eq!(periods(&b, "renewers", "scheduled").await, 0);
     assert!(!archived(&b, "renewers"));
-    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/renewers.tf").unwrap());
+    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/renewers/main.tf").unwrap());
     assert_eq!(
         hcl_str(&attrs, "stripe_subscription_id").as_deref(),
         Some("sub_rn2")
@@ -444,7 +444,7 @@ async fn a_returning_customer_gets_a_restore_commit_then_the_welcome_back_on_rea
                 "--format=%B",
                 "main",
                 "--",
-                &format!("tenants/{s}.tf"),
+                &format!("tenants/{s}/main.tf"),
             ],
         );
         assert!(
@@ -493,7 +493,7 @@ async fn another_customers_events_are_held_and_touch_neither_the_period_nor_the_
         ),
     )
     .await;
-    let path = "tenants/held-hall.tf";
+    let path = "tenants/held-hall/main.tf";
     let before = b.remote.file("main", path).unwrap();
     send(
         &b,

@@ -198,7 +198,7 @@ async fn two_replicas_make_one_archive_commit_and_one_set_of_emails_per_tenant()
     );
     assert_eq!(remote.commit_count("main"), 1 + 2 * TENANTS);
     for i in 0..TENANTS {
-        let path = format!("tenants/replica-{i}.tf");
+        let path = format!("tenants/replica-{i}/main.tf");
         assert_eq!(remote.commits_touching("main", &path).len(), 2, "{path}");
         let (_, attrs) = read_tenant_file(&remote.file("main", &path).unwrap());
         assert_eq!(attrs["archived"], hcl::Value::Bool(true), "{path}");
@@ -304,7 +304,7 @@ async fn a_bridge_killed_during_the_grace_period_archives_at_the_deadline_after_
         "not before the deadline"
     );
     assert_eq!(remote.commit_count("main"), 3);
-    let (_, attrs) = read_tenant_file(&remote.file("main", "tenants/replica-0.tf").unwrap());
+    let (_, attrs) = read_tenant_file(&remote.file("main", "tenants/replica-0/main.tf").unwrap());
     assert_eq!(attrs["archived"], hcl::Value::Bool(true));
     assert_eq!(
         sink.messages().len(),

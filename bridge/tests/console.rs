@@ -634,11 +634,11 @@ async fn deliveries_are_counted_and_missed_events_found_through_stripes_api() {
     assert_eq!(outcome(&c.b, "evt_m1").await, "provisioned");
     assert!(
         c.b.remote
-            .file("main", "tenants/missed-hall.tf")
+            .file("main", "tenants/missed-hall/main.tf")
             .unwrap()
             .contains("Missed <Hall>")
     );
-    assert!(c.b.remote.file("main", "tenants/ok-hall.tf").is_none());
+    assert!(c.b.remote.file("main", "tenants/ok-hall/main.tf").is_none());
     // Running it again finds only known events.
     let a = c
         .request(

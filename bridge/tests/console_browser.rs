@@ -281,7 +281,11 @@ async fn the_console_works_in_a_real_browser_without_javascript() {
     web.click("#confirm");
     b.drain().await;
     assert_eq!(outcome(&b, "evt_h2").await, "provisioned");
-    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/berlin-phil.tf").unwrap());
+    let (_, attrs) = read_tenant_file(
+        &b.remote
+            .file("main", "tenants/berlin-phil/main.tf")
+            .unwrap(),
+    );
     assert_eq!(
         hcl_str(&attrs, "stripe_customer_id").as_deref(),
         Some("cus_other")
@@ -302,7 +306,8 @@ async fn the_console_works_in_a_real_browser_without_javascript() {
         web.html()
     );
     b.drain().await;
-    let (_, attrs) = read_tenant_file(&b.remote.file("main", "tenants/guest-hall.tf").unwrap());
+    let (_, attrs) =
+        read_tenant_file(&b.remote.file("main", "tenants/guest-hall/main.tf").unwrap());
     assert_eq!(
         hcl_str(&attrs, "stripe_customer_id").as_deref(),
         Some("cus_guestnow")
@@ -327,7 +332,7 @@ async fn the_console_works_in_a_real_browser_without_javascript() {
     );
     assert_eq!(web.text("#import-id"), "abcdefghijklmnopqrst");
     b.drain().await;
-    let file = b.remote.file("main", "tenants/late-hall.tf").unwrap();
+    let file = b.remote.file("main", "tenants/late-hall/main.tf").unwrap();
     assert!(file.contains("import {\n  to = module.orchestra-late-hall.stagesub_orchestra_database.this\n  id = \"abcdefghijklmnopqrst\"\n}\n"), "{file}");
     assert_terraform_fmt_clean(&file);
     assert_eq!(
