@@ -8,7 +8,7 @@ use stagesub_gitops::PublisherConfig;
 mod monitoring;
 mod timing;
 
-pub use monitoring::{DigestAt, Monitoring};
+pub use monitoring::{DigestAt, Monitoring, provision_sla};
 pub use timing::{Timing, format_duration, parse_duration};
 
 /// A value that must never appear in logs: `Debug` prints `"<redacted>"`.

@@ -69,21 +69,37 @@ impl Default for Monitoring {
     }
 }
 
+/// A positive duration setting (`24h`, `90m`, …) read through `get`, `default` when unset.
+fn positive_duration(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(text) => parse_duration(&text)
+            .filter(|v| !v.is_zero())
+            .ok_or_else(|| {
+                bad(
+                    name,
+                    format!("{text:?} is not a positive duration such as 24h, 6h or 90m"),
+                )
+            }),
+    }
+}
+
+/// `PROVISION_SLA` (default 24h): the one reading of it, shared by reminders, `/metrics` and the
+/// console.
+pub fn provision_sla(get: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
+    positive_duration(get, "PROVISION_SLA", Monitoring::default().provision_sla)
+}
+
 impl Monitoring {
     /// Reads the settings through `get` (trimmed, empty meaning unset).
     pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let d = Self::default();
-        let positive = |name: &'static str, default: Duration| match get(name) {
-            None => Ok(default),
-            Some(text) => parse_duration(&text)
-                .filter(|v| !v.is_zero())
-                .ok_or_else(|| {
-                    bad(
-                        name,
-                        format!("{text:?} is not a positive duration such as 24h, 6h or 90m"),
-                    )
-                }),
-        };
+        let positive =
+            |name: &'static str, default: Duration| positive_duration(get, name, default);
         let digest_at = get("DIGEST_AT")
             .map(|text| {
                 DigestAt::parse(&text).ok_or_else(|| {
@@ -106,7 +122,7 @@ impl Monitoring {
             })
             .transpose()?;
         Ok(Self {
-            provision_sla: positive("PROVISION_SLA", d.provision_sla)?,
+            provision_sla: provision_sla(get)?,
             reminder_every: positive("REMINDER_EVERY", d.reminder_every)?,
             digest_at,
             metrics_token,

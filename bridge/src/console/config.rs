@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use argon2::password_hash::PasswordHash;
 
-use crate::config::{ConfigError, Secret, parse_duration};
+use crate::config::{ConfigError, Secret};
 
 /// Default `PROVISION_SLA`: a pending provision older than this is late.
 pub const DEFAULT_PROVISION_SLA: Duration = Duration::from_secs(24 * 3600);
@@ -164,12 +164,7 @@ impl ConsoleConfig {
                  header is believed (anyone else could send it)",
             ));
         }
-        let provision_sla = match get("PROVISION_SLA") {
-            None => DEFAULT_PROVISION_SLA,
-            Some(text) => parse_duration(&text)
-                .filter(|d| !d.is_zero())
-                .ok_or_else(|| bad("PROVISION_SLA", "must be a duration such as 24h or 90m"))?,
-        };
+        let provision_sla = crate::config::provision_sla(get)?;
         let stripe_api_base = get("STRIPE_API_BASE")
             .unwrap_or_else(|| DEFAULT_STRIPE_API_BASE.to_owned())
             .trim_end_matches('/')
