@@ -7,13 +7,13 @@
 //!
 //! Steps are detected, never waited for by time: the backup's session in `pg_stat_activity`
 //! (`application_name = 'stagesub-backup'`: `pg_dump` while archiving, `pg_restore` while
-//! restoring), the manifest appearing in the `file://` store (the upload verified, the delete
-//! next), a seed held in `pg_sleep` (`wait_event = 'PgSleep'`), and the Supabase stand-in's
+//! restoring), a `DROP DATABASE` waiting for a lock the test holds (the upload verified, the
+//! delete begun), a seed held in `pg_sleep` (`wait_event = 'PgSleep'`), and the Supabase stand-in's
 //! call counts (its `latency_ms` holds the `DELETE`, its `healthy_after_ms` the wait for health).
 //!
 //! - postgres: killed during the dump, then during `pg_restore`.
-//! - postgres: killed once the verified backup's manifest is written (before or during the drop),
-//!   then during the seed of a restore.
+//! - postgres: killed in the delete (its `DROP DATABASE` held by a lock the test takes, so after
+//!   the verified upload and before the drop), then during the seed of a restore.
 //! - supabase stand-in: killed during the project's delete, then while the restored project is
 //!   coming up.
 
@@ -157,6 +157,62 @@ fn backup_session_in(database: &str) -> bool {
     rows[0][0].as_deref() != Some("0")
 }
 
+/// An open transaction on the admin database that holds a lock on the tenant database's
+/// catalog entry (`COMMENT ON DATABASE`, rolled back on drop): `DROP DATABASE` waits for it, so
+/// the provider is held in its delete step, after the verified backup.
+struct DropHold {
+    runtime: tokio::runtime::Runtime,
+    client: Option<tokio_postgres::Client>,
+}
+
+impl DropHold {
+    fn take(database: &str) -> DropHold {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let client = runtime.block_on(async {
+            let (client, connection) =
+                tokio_postgres::connect(&postgres::admin_url(), tokio_postgres::NoTls)
+                    .await
+                    .expect("connect");
+            tokio::spawn(connection);
+            client
+                .batch_execute(&format!(
+                    "BEGIN; COMMENT ON DATABASE \"{database}\" IS 'held by the test'"
+                ))
+                .await
+                .expect("hold the database's catalog entry");
+            client
+        });
+        DropHold {
+            runtime,
+            client: Some(client),
+        }
+    }
+}
+
+impl Drop for DropHold {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = self.runtime.block_on(client.batch_execute("ROLLBACK"));
+        }
+    }
+}
+
+/// The server sessions running `DROP DATABASE` of `database` and waiting for a lock.
+fn waiting_drops(database: &str) -> usize {
+    postgres::query(
+        &postgres::admin_url(),
+        &format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'DROP DATABASE%' AND position('{database}' in query) > 0 AND wait_event_type = 'Lock'"
+        ),
+    )[0][0]
+        .as_deref()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 /// The `.manifest.json` files of `sub` in the `file://` store at `store`.
 fn manifests(store: &Path, sub: &str) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(store.join(sub)) else {
@@ -289,7 +345,7 @@ fn postgres_provider_killed_during_the_dump_and_during_pg_restore_converges() {
 }
 
 #[test]
-fn postgres_provider_killed_after_the_verified_upload_and_during_the_seed_converges() {
+fn postgres_provider_killed_during_the_delete_and_during_the_seed_converges() {
     let tf = common::terraform();
     let sub = common::subdomain("kver");
     let db = PgTenants::database(&sub);
@@ -301,17 +357,26 @@ fn postgres_provider_killed_after_the_verified_upload_and_during_the_seed_conver
     postgres::query(&tenant_url(&sub), DATA);
     let before = postgres::query(&tenant_url(&sub), ROWS);
 
-    // Killed as soon as the verified backup's manifest is written: the drop comes next (or has
-    // begun). Either the database is still whole, or it is gone with a verified backup.
+    // Held in the delete (DROP DATABASE waits for the test's lock) and killed there: the backup
+    // is verified before anything is dropped. The killed client's statement is ended on the
+    // server before the lock goes, so the database stays (the kill came before the drop).
+    let hold = DropHold::take(&db);
     tf.write_file("main.tf", pg_config(&store, &sub, true, seed));
-    apply_killed_when(&tf, "after the verified upload", || {
-        !manifests(&store, &sub).is_empty()
+    apply_killed_when(&tf, "during the delete, after the verified upload", || {
+        waiting_drops(&db) > 0
     });
-    assert_backups_verified(&store, &sub);
     assert_eq!(manifests(&store, &sub).len(), 1);
-    if postgres::database_exists(&db) {
-        assert_eq!(postgres::query(&tenant_url(&sub), ROWS), before);
-    }
+    assert_backups_verified(&store, &sub);
+    postgres::query(
+        &postgres::admin_url(),
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'DROP DATABASE%' AND position('{db}' in query) > 0"
+        ),
+    );
+    drop(hold);
+    assert!(postgres::database_exists(&db));
+    assert_eq!(postgres::query(&tenant_url(&sub), ROWS), before);
+    assert_ne!(state_str(&tf, A, "status").as_deref(), Some("archived"));
 
     // The next apply finishes the archive.
     tf.apply_ok();
@@ -432,4 +497,33 @@ fn supabase_provider_killed_during_the_delete_and_while_waiting_for_health_conve
     tf.assert_plan_empty();
     tf.destroy_ok();
     assert!(standin.projects().is_empty());
+}
+
+#[test]
+fn postgres_archive_killed_during_the_dump_and_called_off_lets_the_tenant_in_again() {
+    let tf = common::terraform();
+    let sub = common::subdomain("koff");
+    let db = PgTenants::database(&sub);
+    let _cleanup = PgTenants::new(&[&sub]);
+    let store = tf.workdir().join("backups");
+    let seed = common::PROFILE_SEED;
+    tf.write_file("main.tf", pg_config(&store, &sub, false, seed));
+    tf.apply_ok();
+    let tenant = state_str(&tf, A, "database_url").unwrap();
+    common::try_query(&tenant, DATA).unwrap();
+    postgres::query(&tenant_url(&sub), BULK);
+    let before = postgres::query(&tenant_url(&sub), ROWS);
+
+    tf.write_file("main.tf", pg_config(&store, &sub, true, seed));
+    apply_killed_when(&tf, "during pg_dump", || backup_session_in(&db));
+    assert_eq!(postgres::query(&tenant_url(&sub), ROWS), before);
+
+    // The archive is called off: the next apply leaves the database in use, the tenant logs in.
+    tf.write_file("main.tf", pg_config(&store, &sub, false, seed));
+    tf.apply_ok();
+    assert_ne!(state_str(&tf, A, "status").as_deref(), Some("archived"));
+    let tenant = state_str(&tf, A, "database_url").unwrap();
+    assert_eq!(common::try_query(&tenant, ROWS).unwrap(), before);
+    tf.assert_plan_empty();
+    tf.destroy_ok();
 }

@@ -11,6 +11,9 @@
 //!   is gone at the next refresh, so Terraform plans a create with `archived = true`: that create
 //!   adopts the latest verified backup of the subdomain instead of creating anything. A database
 //!   killed before its delete is still there and is archived again (a new backup, then delete).
+//!   A restore killed before Terraform recorded it leaves the state archived and a database (or
+//!   project) under the orchestra's name created after the backup: the next restore deletes that
+//!   leftover and restores again; an older database by that name is someone else's and stops it.
 //! - Restore: the directory says `restoring`, the database is created again (the region unless
 //!   changed), the backup restored with parallel jobs and checked against its manifest (row counts,
 //!   migration history), then pending migrations and the seed run as on create. A restore that
