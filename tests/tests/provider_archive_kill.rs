@@ -14,8 +14,8 @@
 //! - postgres: killed during the dump, then during `pg_restore`.
 //! - postgres: killed in the delete (its `DROP DATABASE` held by a lock the test takes, so after
 //!   the verified upload and before the drop), then during the seed of a restore.
-//! - supabase stand-in: killed during the project's delete, then while the restored project is
-//!   coming up.
+//! - supabase stand-in: killed during the dump, then during the project's delete (after the
+//!   verified upload), then while the restored project is coming up.
 
 mod common;
 
@@ -426,7 +426,7 @@ fn sb_config(standin: &Standin, store: &Path, sub: &str, archived: bool) -> Stri
 }
 
 #[test]
-fn supabase_provider_killed_during_the_delete_and_while_waiting_for_health_converges() {
+fn supabase_provider_killed_during_the_dump_the_delete_and_while_waiting_for_health_converges() {
     let standin = Standin::start(FaultsPatch {
         rate_limit_per_minute: Some(0),
         paid_org: Some(true),
@@ -441,6 +441,22 @@ fn supabase_provider_killed_during_the_delete_and_while_waiting_for_health_conve
     let tenant = state_str(&tf, A, "database_url").unwrap();
     common::try_query(&tenant, DATA).unwrap();
     let before = common::try_query(&tenant, ROWS).unwrap();
+
+    // Killed while pg_dump reads the project's database: the project untouched, no backup.
+    common::try_query(&tenant, BULK).unwrap();
+    let project_db = tenant
+        .split('?')
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .expect("database name in the URL")
+        .to_owned();
+    tf.write_file("main.tf", sb_config(&standin, &store, &sub, true));
+    apply_killed_when(&tf, "during pg_dump of the project", || {
+        backup_session_in(&project_db)
+    });
+    assert!(standin.project(&old_ref).is_some());
+    assert_eq!(common::try_query(&tenant, ROWS).unwrap(), before);
+    assert!(manifests(&store, &sub).is_empty(), "no backup was verified");
 
     // Every call held a while: the kill comes while the project's DELETE is in flight.
     standin.set(FaultsPatch {
