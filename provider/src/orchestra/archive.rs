@@ -11,6 +11,9 @@
 //!   is gone at the next refresh, so Terraform plans a create with `archived = true`: that create
 //!   adopts the latest verified backup of the subdomain instead of creating anything. A database
 //!   killed before its delete is still there and is archived again (a new backup, then delete).
+//!   A restore killed before Terraform recorded it leaves the state archived and a database (or
+//!   project) under the orchestra's name created after the backup: the next restore deletes that
+//!   leftover and restores again; an older database by that name is someone else's and stops it.
 //! - Restore: the directory says `restoring`, the database is created again (the region unless
 //!   changed), the backup restored with parallel jobs and checked against its manifest (row counts,
 //!   migration history), then pending migrations and the seed run as on create. A restore that
@@ -332,6 +335,16 @@ impl OrchestraDatabase {
             return Outcome::failed(None, diag(e));
         }
         match backend.find(&subdomain).await {
+            Ok(Some(id)) if restore_leftover(backend, &id, &prior.backup).await => {
+                // A restore killed before Terraform recorded it: the directory kept the tenant
+                // out (`restoring`), so only the restore wrote there; the backup stands for it.
+                tracing::warn!(
+                    "deleting {id}, left over by an interrupted restore, to restore again"
+                );
+                if let Err(e) = backend.delete(ctx, &id, deadline).await {
+                    return Outcome::failed(None, diag(e));
+                }
+            }
             Ok(Some(id)) => {
                 return Outcome::failed(
                     None,
@@ -430,6 +443,29 @@ impl OrchestraDatabase {
     fn shared_spec(&self, m: &OrchestraModel) -> DatabaseSpec {
         m.spec(|| self.shared.default_region())
     }
+}
+
+/// Whether the database `id` found under the orchestra's name while it is held in `backup` was
+/// left by a restore killed before Terraform recorded it: only a login without its database
+/// (postgres, killed between the two), or a database created after the backup was made. Anything
+/// older (or of unknown age) is someone else's and is not touched.
+async fn restore_leftover(backend: &dyn Backend, id: &str, backup: &BackupRef) -> bool {
+    let Some(archived_at) = backup.archived_at.as_deref().and_then(parse_time) else {
+        return false;
+    };
+    match backend.read(id).await {
+        Ok(None) => true,
+        Ok(Some(db)) => db
+            .created_at
+            .as_deref()
+            .and_then(parse_time)
+            .is_some_and(|created| created > archived_at),
+        Err(_) => false,
+    }
+}
+
+fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(text).ok()
 }
 
 /// A failed archive: nothing was deleted; the step is named.
